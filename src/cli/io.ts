@@ -1,0 +1,60 @@
+/**
+ * Terminal and pipe I/O for the command line: results to stdout, input lines
+ * from stdin. Injected into commands so tests can drive them.
+ *
+ * @module
+ */
+import { LineFramer } from "../net/framing.ts";
+
+/** The streams a command uses. */
+export interface CliIO {
+  /** Writes text to stdout, whole, before returning. */
+  out(text: string): void;
+  /** Whether stdin is a terminal (interactive prompts) or a pipe/file. */
+  stdinIsTerminal(): boolean;
+  /** Reads stdin. */
+  stdin: { read(buffer: Uint8Array): Promise<number | null> };
+}
+
+const encoder = new TextEncoder();
+
+function writeAllSync(writer: { writeSync(b: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
+}
+
+/** The process's real stdin and stdout. */
+export const processIO: CliIO = {
+  out: (text) => writeAllSync(Deno.stdout, text),
+  stdinIsTerminal: () => Deno.stdin.isTerminal(),
+  stdin: Deno.stdin,
+};
+
+/** Longest input line accepted from stdin. */
+export const MAX_INPUT_LINE_BYTES = 64 * 1024;
+
+/**
+ * Reads lines from `reader` (LF or CRLF; the last line may lack one).
+ * Over-long lines are reported through `onTooLong` and skipped.
+ */
+export async function* readLines(
+  reader: { read(buffer: Uint8Array): Promise<number | null> },
+  onTooLong: () => void = () => {},
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  const framer = new LineFramer({ maxMessageBytes: MAX_INPUT_LINE_BYTES, oversize: "skip" });
+  const buf = new Uint8Array(16 * 1024);
+  const lines: string[] = [];
+  const keep = (line: Uint8Array) => lines.push(decoder.decode(line));
+  while (true) {
+    const n = await reader.read(buf);
+    if (n === null) {
+      framer.flush(keep);
+      yield* lines;
+      return;
+    }
+    framer.push(buf.subarray(0, n), keep, onTooLong);
+    yield* lines.splice(0);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * `socklab server [SERVICE...]`: starts services, prints a ready line per
+ * listener, and shuts down gracefully on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { serve, type ServeOptions, type Server } from "../net/server.ts";
+import { formatAddress, parseDuration, parseIntegerOption, parsePort } from "../net/address.ts";
+import { getLogger } from "../log.ts";
+import { CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
+import { findService, SERVICES, type ServiceContext } from "./services.ts";
+import type { CliIO } from "./io.ts";
+
+/** The options every service shares, as parsed by commander. */
+export interface CommonServerOptions {
+  host: string;
+  port: string[];
+  flushMs: string;
+  maxLineBytes: string;
+  maxConnections: string;
+  maxPendingBytes: string;
+  idleTimeout: string;
+  messageTimeout: string;
+  shutdownTimeout: string;
+}
+
+/** Adds the options of the server core, shared by every service, to `command`. */
+export function addServerCoreOptions(command: Command): Command {
+  return command
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option(
+      "--port <port>",
+      "port to listen on; repeat for several listeners; 0 picks a free port (only with one service)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--flush-ms <ms>", "quiet period that ends a message sent without a newline", "50")
+    .option("--max-line-bytes <bytes>", "largest message; longer ones get an error", "8192")
+    .option("--max-connections <n>", "connections open at once per listener", "10000")
+    .option("--max-pending-bytes <bytes>", "output that may wait for one client", "262144")
+    .option("--idle-timeout <duration>", "close a connection silent this long (0: never)", "5m")
+    .option("--message-timeout <duration>", "a started message must end within (0: never)", "10s")
+    .option("--shutdown-timeout <duration>", "time allowed for a graceful shutdown", "5s");
+}
+
+/** Turns the shared options into server core options (port and host aside). */
+export function parseServeOptions(options: CommonServerOptions): ServeOptions {
+  return {
+    hostname: options.host,
+    flushMs: parseIntegerOption(options.flushMs, "--flush-ms", 1, 60_000),
+    maxMessageBytes: parseIntegerOption(options.maxLineBytes, "--max-line-bytes", 16, 1 << 24),
+    maxConnections: parseIntegerOption(options.maxConnections, "--max-connections", 1, 1_000_000),
+    maxPendingBytes: parseIntegerOption(
+      options.maxPendingBytes,
+      "--max-pending-bytes",
+      1024,
+      1 << 30,
+    ),
+    idleTimeoutMs: parseDuration(options.idleTimeout),
+    messageTimeoutMs: parseDuration(options.messageTimeout),
+    shutdownTimeoutMs: parseDuration(options.shutdownTimeout),
+  };
+}
+
+/** Registers `socklab server` on `program`. */
+export function registerServerCommand(
+  program: Command,
+  io: CliIO,
+  setExit: (code: number) => void,
+): void {
+  const names = SERVICES.map((s) => s.name);
+  const command = program
+    .command("server")
+    .description("run services; with none named, every service on its default port(s)")
+    .argument("[services...]", `services to run: ${names.join(", ")} (default: all)`)
+    .addHelpText(
+      "after",
+      "\nServices and default ports:\n" +
+        SERVICES.map((s) => `  ${s.name.padEnd(8)} ${s.defaultPorts.join(", ").padEnd(18)} ${s.summary}`)
+          .join("\n") +
+        "\n\nEach listener prints 'socklab SERVICE listening on HOST:PORT' on stdout when ready." +
+        "\nSIGINT or SIGTERM stops accepting, answers what was received, and exits 0.",
+    );
+  addServerCoreOptions(command);
+  command.action(async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
+    setExit(await runServers(services, options, io));
+  });
+}
+
+async function runServers(
+  requested: string[],
+  options: CommonServerOptions & Record<string, unknown>,
+  io: CliIO,
+): Promise<number> {
+  const log = getLogger(["socklab", "server"]);
+  const names = requested.length > 0 ? [...new Set(requested)] : SERVICES.map((s) => s.name);
+  for (const name of names) {
+    if (!findService(name)) {
+      throw usageError(
+        `unknown service "${name}"; choose from ${SERVICES.map((s) => s.name).join(", ")}`,
+      );
+    }
+  }
+  if (options.port.length > 0 && names.length !== 1) {
+    throw usageError("--port needs exactly one service (e.g. socklab server double --port 0)");
+  }
+  let serveOptions: ServeOptions;
+  let ports: number[] | undefined;
+  try {
+    serveOptions = parseServeOptions(options);
+    ports = options.port.length > 0 ? options.port.map(parsePort) : undefined;
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+
+  const shutdownController = new AbortController();
+  let shutdownReason = "";
+  const requestShutdown = (reason: string) => {
+    if (shutdownController.signal.aborted) return;
+    shutdownReason = reason;
+    shutdownController.abort();
+  };
+  const context: ServiceContext = { requestShutdown, signal: shutdownController.signal };
+
+  const servers: Server[] = [];
+  try {
+    for (const name of names) {
+      const entry = findService(name)!;
+      let createdService;
+      try {
+        createdService = entry.create(options, context);
+      } catch (error) {
+        throw usageError(error instanceof Error ? error.message : String(error));
+      }
+      for (const port of ports ?? entry.defaultPorts) {
+        const address = formatAddress({ hostname: serveOptions.hostname!, port });
+        try {
+          servers.push(serve(createdService, { ...serveOptions, port }));
+        } catch (error) {
+          throw new CliError(describeFailure(error, { action: "listen", address }));
+        }
+      }
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.shutdown()));
+    throw error;
+  }
+
+  for (const server of servers) {
+    io.out(`socklab ${server.name} listening on ${server.address}\n`);
+  }
+
+  const onSignal = (signal: string) => () => requestShutdown(`received ${signal}`);
+  const signals: [Deno.Signal, () => void][] = [["SIGINT", onSignal("SIGINT")]];
+  if (Deno.build.os !== "windows") signals.push(["SIGTERM", onSignal("SIGTERM")]);
+  for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
+
+  try {
+    const stopped = new Promise<void>((resolve) => {
+      shutdownController.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    // A server only finishes on its own if its listener fails.
+    await Promise.race([stopped, ...servers.map((server) => server.finished)]);
+    if (!shutdownController.signal.aborted) requestShutdown("a listener stopped");
+    log.info("Shutting down: {reason}", { reason: shutdownReason });
+    const all = await Promise.all(servers.map((server) => server.shutdown()));
+    const connections = all.reduce((sum, stats) => sum + stats.connections, 0);
+    const messages = all.reduce((sum, stats) => sum + stats.messages, 0);
+    const refused = all.reduce((sum, stats) => sum + stats.refused, 0);
+    log.info(
+      "Stopped {listeners} listener(s): {connections} connection(s), {messages} message(s), {refused} refused",
+      { listeners: servers.length, connections, messages, refused },
+    );
+  } finally {
+    for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,43 @@
+/**
+ * The services `socklab server` can run, with their default ports and the
+ * options each one takes. Adding a service means adding an entry here.
+ *
+ * @module
+ */
+import type { Service } from "../net/server.ts";
+import { doubleService } from "../server/double.ts";
+import { DOUBLE_PORTS } from "../protocol/double.ts";
+
+/** What a service may ask of the command that runs it. */
+export interface ServiceContext {
+  /** Stops the whole server gracefully, saying why (e.g. sum's exit-on-out-of-range). */
+  requestShutdown(reason: string): void;
+  /** Aborted when the server begins to shut down. */
+  signal: AbortSignal;
+}
+
+/** A service as the command line knows it. */
+export interface ServiceEntry {
+  readonly name: string;
+  /** Ports it listens on when none is given (one listener each). */
+  readonly defaultPorts: readonly number[];
+  /** One line for `--help`. */
+  readonly summary: string;
+  /** Creates the service from the parsed command-line options. */
+  create(options: Record<string, unknown>, context: ServiceContext): Service;
+}
+
+/** Every service, in the order `socklab server` starts them. */
+export const SERVICES: readonly ServiceEntry[] = [
+  {
+    name: "double",
+    defaultPorts: DOUBLE_PORTS,
+    summary: "replies with twice the integer it is sent (write-up 000)",
+    create: () => doubleService(),
+  },
+];
+
+/** Looks a service up by name. */
+export function findService(name: string): ServiceEntry | undefined {
+  return SERVICES.find((entry) => entry.name === name);
+}

@@ -1,0 +1,136 @@
+/**
+ * The one logging setup. Only the program's entry calls
+ * {@linkcode setupLogging}; library code calls `getLogger(["socklab", …])`.
+ * Logs go to stderr; stdout is kept for results and ready lines.
+ *
+ * @module
+ */
+import {
+  configureSync,
+  getJsonLinesFormatter,
+  getLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  resetSync,
+  type Sink,
+} from "@logtape/logtape";
+
+/** The levels a user can choose, as typed on the command line. */
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+/** One of {@linkcode LOG_LEVELS}. */
+export type LogLevelName = typeof LOG_LEVELS[number];
+/** The formats a user can choose. */
+export const LOG_FORMATS = ["text", "json"] as const;
+/** One of {@linkcode LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
+
+/** Options for {@linkcode setupLogging}. */
+export interface LoggingOptions {
+  /** @default {"info"} */
+  level?: LogLevelName;
+  /** @default {"text"} */
+  format?: LogFormat;
+  /** Log every accept, connect, read, write and close with the bytes. @default {false} */
+  trace?: boolean;
+  /** Where a formatted line goes. @default a synchronous write to stderr */
+  write?: (line: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+function writeStderr(line: string): void {
+  const bytes = encoder.encode(line);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+const LEVEL_LABELS: Record<LogLevel, string> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARN",
+  error: "ERROR",
+  fatal: "FATAL",
+};
+
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return value.message;
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value, (_k, v) => typeof v === "bigint" ? String(v) : v);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * The text format: `02:21:42.123 INFO  server.double: message`, one line.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { formatTextRecord } from "./log.ts";
+ *
+ * const line = formatTextRecord({
+ *   category: ["socklab", "server"], level: "info", message: ["up on ", "127.0.0.1:1"],
+ *   rawMessage: "", timestamp: Date.UTC(2026, 0, 1, 2, 3, 4, 5), properties: {},
+ * });
+ * assertEquals(line, "02:03:04.005 INFO  server: up on 127.0.0.1:1\n");
+ * ```
+ */
+export function formatTextRecord(record: LogRecord): string {
+  const time = new Date(record.timestamp).toISOString().slice(11, 23);
+  let message = "";
+  for (let i = 0; i < record.message.length; i++) {
+    const part = record.message[i];
+    message += i % 2 === 0 ? part as string : renderValue(part);
+  }
+  const category = record.category.slice(1).join(".");
+  return `${time} ${LEVEL_LABELS[record.level].padEnd(5)} ${category}: ${
+    message.replaceAll("\n", "\\n")
+  }\n`;
+}
+
+/** Configures logtape for the whole program. Call once, from the entry. */
+export function setupLogging(options: LoggingOptions = {}): void {
+  const write = options.write ?? writeStderr;
+  const format = options.format === "json" ? getJsonLinesFormatter() : formatTextRecord;
+  const sink: Sink = (record) => write(format(record));
+  configureSync({
+    reset: true,
+    sinks: { stderr: sink },
+    loggers: [
+      { category: ["logtape", "meta"], sinks: ["stderr"], lowestLevel: "warning" },
+      { category: ["socklab"], sinks: ["stderr"], lowestLevel: options.level ?? "info" },
+      {
+        category: ["socklab", "trace"],
+        sinks: options.trace ? ["stderr"] : [],
+        parentSinks: "override",
+        lowestLevel: options.trace ? "debug" : "fatal",
+      },
+    ],
+  });
+  traceEnabled = options.trace ?? false;
+}
+
+/** Removes the logging configuration (tests). */
+export function resetLogging(): void {
+  resetSync();
+  traceEnabled = false;
+}
+
+let traceEnabled = false;
+
+/** Whether `--trace` is on: checked before formatting bytes on hot paths. */
+export function isTracing(): boolean {
+  return traceEnabled;
+}
+
+/** The logger for socket-level tracing (`--trace`). */
+export const traceLogger: Logger = getLogger(["socklab", "trace"]);
+
+export { getLogger, type Logger };

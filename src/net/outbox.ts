@@ -1,0 +1,175 @@
+/**
+ * Queued, bounded output for one connection: callers append without waiting,
+ * one write loop drains it. A broadcast never waits on a slow peer; a peer
+ * whose queue passes its bound is reported through `onOverflow`.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const INITIAL_BYTES = 1024;
+const KEEP_BYTES = 64 * 1024;
+
+/** Where an {@linkcode Outbox} writes: a `Deno.Conn` or anything like it. */
+export interface ByteWriter {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Options for {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /**
+   * Bytes that may wait to be written before `onOverflow` is called.
+   * @default {262144}
+   */
+  maxPendingBytes?: number;
+  /** Called once when the queue passes its bound; what was queued is dropped. */
+  onOverflow?: () => void;
+  /** Called once when a write fails (peer reset, socket closed). */
+  onError?: (error: unknown) => void;
+  /** Called with every chunk actually written (for `--trace`). */
+  onWrite?: (bytes: Uint8Array) => void;
+}
+
+/** The default bound on queued output per connection: 256 KiB. */
+export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024;
+
+/**
+ * A write queue with two buffers: one is written while the other fills.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { Outbox } from "./outbox.ts";
+ *
+ * const written: string[] = [];
+ * const outbox = new Outbox({
+ *   write: (b) => { written.push(new TextDecoder().decode(b)); return Promise.resolve(b.length); },
+ * });
+ * outbox.pushText("4");
+ * outbox.pushText("2\n");
+ * outbox.flush();
+ * await outbox.drained();
+ * assertEquals(written, ["42\n"]);
+ * ```
+ */
+export class Outbox {
+  readonly #writer: ByteWriter;
+  readonly #maxPending: number;
+  readonly #onOverflow?: () => void;
+  readonly #onError?: (error: unknown) => void;
+  readonly #onWrite?: (bytes: Uint8Array) => void;
+  #fill: Uint8Array = new Uint8Array(0);
+  #fillLength = 0;
+  #spare: Uint8Array = new Uint8Array(0);
+  #inFlight = 0;
+  #writing: Promise<void> | null = null;
+  #failed = false;
+  #bytesWritten = 0;
+
+  constructor(writer: ByteWriter, options: OutboxOptions = {}) {
+    this.#writer = writer;
+    this.#maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.#onOverflow = options.onOverflow;
+    this.#onError = options.onError;
+    this.#onWrite = options.onWrite;
+  }
+
+  /** Bytes queued or being written. */
+  get pendingBytes(): number {
+    return this.#fillLength + this.#inFlight;
+  }
+
+  /** Bytes written so far. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /** True once a write failed or the queue overflowed: nothing more is sent. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Queues bytes. Returns false (and drops them) once the outbox has failed. */
+  push(bytes: Uint8Array): boolean {
+    if (this.#failed) return false;
+    if (!this.#withinBound(bytes.length)) return false;
+    this.#ensureCapacity(bytes.length);
+    this.#fill.set(bytes, this.#fillLength);
+    this.#fillLength += bytes.length;
+    return true;
+  }
+
+  /** Queues a string as UTF-8. */
+  pushText(text: string): boolean {
+    if (this.#failed) return false;
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    this.#ensureCapacity(text.length * 3);
+    const { written } = encoder.encodeInto(text, this.#fill.subarray(this.#fillLength));
+    if (!this.#withinBound(written)) return false;
+    this.#fillLength += written;
+    return true;
+  }
+
+  /** Starts writing what is queued, unless a write is already under way. */
+  flush(): void {
+    if (this.#writing === null && this.#fillLength > 0 && !this.#failed) {
+      this.#writing = this.#pump();
+    }
+  }
+
+  /** Resolves when everything queued so far has been written, or writing failed. */
+  async drained(): Promise<void> {
+    this.flush();
+    while (this.#writing !== null) await this.#writing;
+  }
+
+  /** Drops whatever is queued and refuses more. */
+  discard(): void {
+    this.#failed = true;
+    this.#fillLength = 0;
+  }
+
+  #withinBound(extra: number): boolean {
+    if (this.#fillLength + this.#inFlight + extra <= this.#maxPending) return true;
+    this.discard();
+    this.#onOverflow?.();
+    return false;
+  }
+
+  #ensureCapacity(extra: number): void {
+    const needed = this.#fillLength + extra;
+    if (needed <= this.#fill.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.#fill.length * 2, INITIAL_BYTES));
+    grown.set(this.#fill.subarray(0, this.#fillLength));
+    this.#fill = grown;
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#fillLength > 0 && !this.#failed) {
+        const out = this.#fill;
+        const length = this.#fillLength;
+        this.#fill = this.#spare;
+        this.#fillLength = 0;
+        this.#spare = out;
+        this.#inFlight = length;
+        let offset = 0;
+        while (offset < length) {
+          const n = await this.#writer.write(out.subarray(offset, length));
+          this.#onWrite?.(out.subarray(offset, offset + n));
+          offset += n;
+          this.#inFlight = length - offset;
+          this.#bytesWritten += n;
+        }
+        if (this.#spare.length > KEEP_BYTES) this.#spare = new Uint8Array(0);
+      }
+    } catch (error) {
+      this.#failed = true;
+      this.#fillLength = 0;
+      this.#onError?.(error);
+    } finally {
+      this.#inFlight = 0;
+      this.#writing = null;
+    }
+  }
+}

@@ -1,0 +1,568 @@
+/**
+ * The server core every socklab service runs on: accepting, framing, bounded
+ * output, timeouts, connection limits and graceful shutdown, written once.
+ * A service only says what to do with a connection and its messages.
+ *
+ * @module
+ */
+import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer, type Terminator } from "./framing.ts";
+import { DEFAULT_MAX_PENDING_BYTES, Outbox } from "./outbox.ts";
+import { formatAddress } from "./address.ts";
+import { escapeBytes } from "./escape.ts";
+import { TIMEOUT as QUIET, within } from "./deadline.ts";
+import { getLogger, isTracing, traceLogger } from "../log.ts";
+
+/** One accepted connection, as a service sees it. */
+export interface Peer {
+  /** A number unique within the server's run, starting at 1. */
+  readonly id: number;
+  /** The peer's address as typed: `127.0.0.1:54321`. */
+  readonly remote: string;
+  /** Queues bytes for the peer; false if they were dropped (connection failing). */
+  send(bytes: Uint8Array): boolean;
+  /** Queues text (UTF-8) for the peer; false if it was dropped. */
+  sendText(text: string): boolean;
+  /** Bytes queued for the peer and not yet written. */
+  readonly pendingBytes: number;
+  /**
+   * Ends the exchange gracefully: later messages are ignored, queued output is
+   * written, our side is closed, and the peer's remaining bytes are read and
+   * dropped for a short while so that it gets a clean close, not a reset.
+   */
+  end(): void;
+  /** Closes at once, dropping queued output; `reason` is logged. */
+  abort(reason: string): void;
+}
+
+/** What a service does with one connection. */
+export interface Session {
+  /** A framed message (line framing). The view is only valid during the call. */
+  message?(message: Uint8Array, terminator: Terminator): void;
+  /** A chunk exactly as read (raw framing). The view is only valid during the call. */
+  chunk?(chunk: Uint8Array): void;
+  /**
+   * A message went past the size limit. Return `"skip"` to drop it and go on;
+   * by default the peer gets a one-line error and the connection is closed.
+   */
+  oversize?(): "close" | "skip";
+  /** The connection is gone, for whatever reason. */
+  closed?(): void;
+}
+
+/** A protocol on top of the server core. */
+export interface Service {
+  /** The service's name, as in `socklab double listening on …`. */
+  readonly name: string;
+  /** `"lines"` (the shared framing) or `"raw"` (read chunks as they come). @default {"lines"} */
+  readonly framing?: "lines" | "raw";
+  /** Starts a session for a new connection; may send at once or end at once. */
+  open(peer: Peer): Session;
+}
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** @default {"127.0.0.1"} */
+  hostname?: string;
+  /** 0 picks a free port. @default {0} */
+  port?: number;
+  /** Largest message. @default {8192} */
+  maxMessageBytes?: number;
+  /** Quiet period that ends a message with no newline, in ms. @default {50} */
+  flushMs?: number;
+  /** Output that may wait for one peer before it is cut off. @default {262144} */
+  maxPendingBytes?: number;
+  /** Connections open at once; past it, a one-line refusal. @default {10000} */
+  maxConnections?: number;
+  /** No bytes from the peer for this long closes it; 0 never. @default {300000} */
+  idleTimeoutMs?: number;
+  /** A started message must end within this; 0 never. @default {10000} */
+  messageTimeoutMs?: number;
+  /** How long a graceful shutdown may take before connections are cut. @default {5000} */
+  shutdownTimeoutMs?: number;
+  /** How long to read and drop a peer's bytes after our side is closed. @default {1000} */
+  lingerMs?: number;
+  /** Decides whether a peer may connect (access control); refused peers are closed at once. */
+  admit?: (remote: Deno.NetAddr) => boolean;
+}
+
+/** Counters of one server's run. */
+export interface ServerStats {
+  /** Connections accepted and served. */
+  connections: number;
+  /** Messages (or raw chunks) received. */
+  messages: number;
+  /** Connections refused: over the limit or not admitted. */
+  refused: number;
+  /** Connections open now. */
+  open: number;
+}
+
+const READ_BYTES = 8 * 1024;
+/** Above this much queued output, a connection stops reading until it drains. */
+const HIGH_WATER_BYTES = 64 * 1024;
+const TICK_MS = 250;
+
+function isClosedError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A listening server: {@linkcode serve} creates it.
+ *
+ * @example Serve an echo service on a free port, then shut down
+ * ```ts
+ * import { serve } from "./server.ts";
+ *
+ * const server = serve({
+ *   name: "echo",
+ *   open: (peer) => ({ message: (m) => peer.send(m) }),
+ * }, { port: 0 });
+ * await server.shutdown();
+ * ```
+ */
+export class Server implements AsyncDisposable {
+  /** The address actually bound (the port is known even when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** The service's name. */
+  readonly name: string;
+  /** Live counters. */
+  readonly stats: ServerStats = { connections: 0, messages: 0, refused: 0, open: 0 };
+  /** Resolves when the server has stopped and every connection is closed. */
+  readonly finished: Promise<ServerStats>;
+  /** Coarse clock (ms), refreshed on every tick; cheap to read on hot paths. */
+  clock = performance.now();
+
+  readonly #listener: Deno.TcpListener;
+  readonly #service: Service;
+  readonly #options: Required<Omit<ServeOptions, "admit">> & Pick<ServeOptions, "admit">;
+  readonly #connections = new Set<Connection>();
+  readonly #log;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #draining = false;
+  #shutdown: Promise<ServerStats> | null = null;
+  #nextId = 1;
+
+  constructor(service: Service, options: ServeOptions = {}) {
+    this.#service = service;
+    this.name = service.name;
+    this.#options = {
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      flushMs: options.flushMs ?? 50,
+      maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+      maxConnections: options.maxConnections ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      messageTimeoutMs: options.messageTimeoutMs ?? 10_000,
+      shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
+      lingerMs: options.lingerMs ?? 1_000,
+      admit: options.admit,
+    };
+    this.#log = getLogger(["socklab", "server", service.name]);
+    this.#listener = Deno.listen({
+      hostname: this.#options.hostname,
+      port: this.#options.port,
+      transport: "tcp",
+    });
+    this.addr = this.#listener.addr;
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    this.finished = this.#acceptLoop();
+  }
+
+  /** The options in force, defaults filled in. */
+  get options(): Readonly<Required<Omit<ServeOptions, "admit">>> {
+    return this.#options;
+  }
+
+  /** The bound address as typed: `127.0.0.1:9001`. */
+  get address(): string {
+    return formatAddress(this.addr);
+  }
+
+  /** True once shutdown has begun. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Stops accepting, lets every connection finish what it has received
+   * (replies written, quiet connections closed), and cuts what is left after
+   * the shutdown timeout. Safe to call more than once.
+   */
+  shutdown(): Promise<ServerStats> {
+    this.#shutdown ??= this.#drain();
+    return this.#shutdown;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  async #acceptLoop(): Promise<ServerStats> {
+    while (!this.#draining) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#draining || isClosedError(error)) break;
+        // Out of file descriptors and the like: say so, back off, keep serving.
+        this.#log.warn("Cannot accept a connection: {error}", { error: describeError(error) });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      this.#admit(conn);
+    }
+    await this.shutdown();
+    return this.stats;
+  }
+
+  #admit(conn: Deno.TcpConn): void {
+    const remoteAddr = conn.remoteAddr;
+    const remote = formatAddress(remoteAddr);
+    if (this.#options.admit && !this.#options.admit(remoteAddr)) {
+      this.stats.refused++;
+      this.#log.warn("Refused {remote}: not allowed (refused so far: {refused})", {
+        remote,
+        refused: this.stats.refused,
+      });
+      try {
+        conn.close();
+      } catch { /* already gone */ }
+      return;
+    }
+    if (this.#connections.size >= this.#options.maxConnections) {
+      this.stats.refused++;
+      this.#log.warn("Refused {remote}: {open} connections open, the limit (refused so far: {refused})", {
+        remote,
+        open: this.#connections.size,
+        refused: this.stats.refused,
+      });
+      // One short line, best effort, then close: never wait on a peer we refuse.
+      conn.write(encoder.encode(`error: server busy (${this.#options.maxConnections} connections)\n`))
+        .catch(() => {})
+        .finally(() => {
+          try {
+            conn.close();
+          } catch { /* already gone */ }
+        });
+      return;
+    }
+    try {
+      conn.setNoDelay(true);
+    } catch { /* not fatal */ }
+    this.stats.connections++;
+    this.stats.open++;
+    const connection = new Connection(this, conn, this.#nextId++, remote, this.#service);
+    this.#connections.add(connection);
+    connection.run().finally(() => {
+      this.#connections.delete(connection);
+      this.stats.open--;
+      if (this.#draining && this.#connections.size === 0) this.#allClosed?.();
+    });
+  }
+
+  #allClosed: (() => void) | null = null;
+
+  #tick(): void {
+    this.clock = performance.now();
+    const { idleTimeoutMs, messageTimeoutMs } = this.#options;
+    for (const connection of this.#connections) {
+      connection.checkTimeouts(this.clock, idleTimeoutMs, messageTimeoutMs);
+    }
+  }
+
+  async #drain(): Promise<ServerStats> {
+    this.#draining = true;
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    clearInterval(this.#ticker);
+    const deadline = performance.now() + this.#options.shutdownTimeoutMs;
+    const allClosed = new Promise<void>((resolve) => {
+      this.#allClosed = resolve;
+      if (this.#connections.size === 0) resolve();
+    });
+    for (const connection of this.#connections) connection.beginDrain();
+    // Close each connection once it has been quiet for a flush period:
+    // everything it sent before the shutdown has then been read and answered.
+    const quietMs = Math.max(this.#options.flushMs, 10);
+    while (this.#connections.size > 0 && performance.now() < deadline) {
+      if (await within(allClosed, quietMs) !== QUIET) break;
+      this.clock = performance.now();
+      for (const connection of this.#connections) connection.closeIfQuiet();
+    }
+    if (this.#connections.size > 0) {
+      this.#log.warn("Shutdown timeout: cutting {count} connection(s)", {
+        count: this.#connections.size,
+      });
+      for (const connection of this.#connections) connection.abort("shutdown timeout");
+      await allClosed;
+    }
+    return this.stats;
+  }
+
+  /** Counts a message (called by connections). */
+  countMessage(): void {
+    this.stats.messages++;
+  }
+}
+
+type State = "open" | "ending" | "closed";
+
+/** One connection's read loop and state; internal to the server core. */
+class Connection implements Peer {
+  readonly id: number;
+  readonly remote: string;
+  readonly #server: Server;
+  readonly #conn: Deno.TcpConn;
+  readonly #service: Service;
+  readonly #framer: LineFramer | null;
+  readonly #outbox: Outbox;
+  readonly #log;
+  #session: Session = {};
+  #state: State = "open";
+  #socketClosed = false;
+  #reads = 0;
+  #readsAtLastCheck = -1;
+  #lastInputAt: number;
+  #partialSince = 0;
+  #draining = false;
+
+  constructor(server: Server, conn: Deno.TcpConn, id: number, remote: string, service: Service) {
+    this.#server = server;
+    this.#conn = conn;
+    this.id = id;
+    this.remote = remote;
+    this.#service = service;
+    this.#log = getLogger(["socklab", "server", service.name]);
+    this.#lastInputAt = server.clock;
+    const options = server.options;
+    this.#framer = service.framing === "raw" ? null : new LineFramer({
+      maxMessageBytes: options.maxMessageBytes,
+      oversize: "skip",
+    });
+    this.#outbox = new Outbox(conn, {
+      maxPendingBytes: options.maxPendingBytes,
+      onOverflow: () => {
+        this.#log.warn("Disconnecting {remote}: more than {limit} bytes of output waiting", {
+          remote,
+          limit: options.maxPendingBytes,
+        });
+        this.abort("output queue full");
+      },
+      onError: (error) => {
+        this.#log.debug("Write to {remote} failed: {error}", {
+          remote,
+          error: describeError(error),
+        });
+        this.abort("write failed");
+      },
+      onWrite: isTracing()
+        ? (bytes) =>
+          traceLogger.debug("write {remote} {bytes}", { remote, bytes: escapeBytes(bytes) })
+        : undefined,
+    });
+  }
+
+  get pendingBytes(): number {
+    return this.#outbox.pendingBytes;
+  }
+
+  send(bytes: Uint8Array): boolean {
+    return this.#state !== "closed" && this.#outbox.push(bytes);
+  }
+
+  sendText(text: string): boolean {
+    return this.#state !== "closed" && this.#outbox.pushText(text);
+  }
+
+  end(): void {
+    if (this.#state === "open") this.#state = "ending";
+  }
+
+  abort(reason: string): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#log.debug("Closing {remote}: {reason}", { remote: this.remote, reason });
+    this.#outbox.discard();
+    this.#closeSocket();
+  }
+
+  /** Called on every tick of the server. */
+  checkTimeouts(now: number, idleTimeoutMs: number, messageTimeoutMs: number): void {
+    if (this.#state !== "open") return;
+    if (messageTimeoutMs > 0 && this.#partialSince > 0 && now - this.#partialSince > messageTimeoutMs) {
+      this.#log.info("Closing {remote}: message not completed within {ms} ms", {
+        remote: this.remote,
+        ms: messageTimeoutMs,
+      });
+      this.sendText(`error: message not completed within ${messageTimeoutMs} ms\n`);
+      this.end();
+      this.#closeSocketAfterDrain();
+    } else if (idleTimeoutMs > 0 && now - this.#lastInputAt > idleTimeoutMs) {
+      this.#log.info("Closing {remote}: idle for {ms} ms", { remote: this.remote, ms: idleTimeoutMs });
+      this.end();
+      this.#closeSocketAfterDrain();
+    }
+  }
+
+  beginDrain(): void {
+    this.#draining = true;
+  }
+
+  /** During shutdown: close if nothing arrived since the last check and nothing is owed. */
+  closeIfQuiet(): void {
+    const quiet = this.#reads === this.#readsAtLastCheck;
+    this.#readsAtLastCheck = this.#reads;
+    if (!quiet) return;
+    if ((this.#framer?.pendingBytes ?? 0) > 0 || this.#outbox.pendingBytes > 0) return;
+    if (this.#state === "open") this.#state = "ending";
+    this.#closeSocketAfterDrain();
+  }
+
+  async run(): Promise<void> {
+    const server = this.#server;
+    const remote = this.remote;
+    const tracing = isTracing();
+    if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote, id: this.id });
+    this.#log.debug("Connection from {remote} (#{id})", { remote, id: this.id });
+    const buf = new Uint8Array(READ_BYTES);
+    const framer = this.#framer;
+    const flushMs = server.options.flushMs;
+    const onMessage = (message: Uint8Array, terminator: Terminator) => {
+      if (this.#state !== "open") return;
+      server.countMessage();
+      this.#session.message?.(message, terminator);
+    };
+    const onOversize = () => this.#oversize();
+    let pending: Promise<number | null> | null = null;
+    let eof = false;
+    try {
+      this.#session = this.#service.open(this);
+      this.#outbox.flush();
+      while (this.#state === "open") {
+        pending ??= this.#conn.read(buf);
+        let n: number | null;
+        if (framer !== null && framer.pendingBytes > 0) {
+          const result = await within(pending, flushMs);
+          if (result === QUIET) {
+            framer.flush(onMessage);
+            this.#partialSince = 0;
+            this.#outbox.flush();
+            continue;
+          }
+          n = result;
+        } else {
+          n = await pending;
+        }
+        pending = null;
+        if (n === null) {
+          eof = true;
+          if (tracing) traceLogger.debug("eof {remote}", { remote });
+          framer?.flush(onMessage);
+          break;
+        }
+        this.#reads++;
+        this.#lastInputAt = server.clock;
+        const chunk = buf.subarray(0, n);
+        if (tracing) traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
+        if (framer === null) {
+          server.countMessage();
+          this.#session.chunk?.(chunk);
+        } else {
+          framer.push(chunk, onMessage, onOversize);
+          this.#partialSince = framer.pendingBytes > 0 ? (this.#partialSince || server.clock) : 0;
+        }
+        this.#outbox.flush();
+        if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#outbox.drained();
+      }
+    } catch (error) {
+      if (!isClosedError(error) || !this.#socketClosed) {
+        this.#log.debug("Connection {remote} failed: {error}", {
+          remote,
+          error: describeError(error),
+        });
+      }
+    }
+    await this.#finish(pending, eof);
+    try {
+      this.#session.closed?.();
+    } catch (error) {
+      this.#log.error("Service {name} failed on close: {error}", {
+        name: this.#service.name,
+        error: describeError(error),
+      });
+    }
+    if (tracing) traceLogger.debug("close {remote}", { remote });
+    this.#log.debug("Closed {remote} (#{id})", { remote, id: this.id });
+  }
+
+  #oversize(): void {
+    const choice = this.#session.oversize?.() ?? "close";
+    if (choice === "skip") return;
+    this.#log.info("Closing {remote}: message longer than {limit} bytes", {
+      remote: this.remote,
+      limit: this.#server.options.maxMessageBytes,
+    });
+    this.sendText(`error: message longer than ${this.#server.options.maxMessageBytes} bytes\n`);
+    this.end();
+  }
+
+  /** Writes what is owed, closes our side, lingers briefly, then closes the socket. */
+  async #finish(pending: Promise<number | null> | null, eof: boolean): Promise<void> {
+    const options = this.#server.options;
+    if (this.#state !== "closed" && !this.#socketClosed) {
+      this.#state = "ending";
+      const written = await within(this.#outbox.drained(), options.shutdownTimeoutMs);
+      if (written === QUIET) this.abort("peer is not reading");
+    }
+    if (this.#state !== "closed" && !this.#socketClosed && !eof) {
+      try {
+        await this.#conn.closeWrite();
+        // Read and drop what the peer still sends, so it sees our reply and a
+        // clean end of stream rather than a reset.
+        const sink = new Uint8Array(READ_BYTES);
+        const until = performance.now() + options.lingerMs;
+        while (!this.#socketClosed) {
+          const left = until - performance.now();
+          if (left <= 0) break;
+          pending ??= this.#conn.read(sink);
+          const result = await within(pending, left);
+          if (result === QUIET) break;
+          pending = null;
+          if (result === null) break;
+        }
+      } catch { /* the peer is gone already */ }
+    }
+    this.#state = "closed";
+    this.#closeSocket();
+    if (pending) await pending.catch(() => {});
+    await this.#outbox.drained();
+  }
+
+  #closeSocketAfterDrain(): void {
+    this.#outbox.drained().then(() => this.#closeSocket());
+  }
+
+  #closeSocket(): void {
+    if (this.#socketClosed) return;
+    this.#socketClosed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Starts serving `service`. Throws at once if the address cannot be bound
+ * (`Deno.errors.AddrInUse`, `Deno.errors.NotCapable`, …).
+ */
+export function serve(service: Service, options: ServeOptions = {}): Server {
+  return new Server(service, options);
+}
