@@ -5,7 +5,13 @@
  * @module
  */
 import { Command, CommanderError, Option } from "commander";
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName, setupLogging } from "../log.ts";
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevelName,
+  setupLogging,
+} from "../log.ts";
 import { VERSION } from "../version.ts";
 import { describeFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./errors.ts";
 import { type CliIO, processIO } from "./io.ts";

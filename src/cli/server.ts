@@ -9,7 +9,7 @@ import { serve, type ServeOptions, type Server } from "../net/server.ts";
 import { formatAddress, parseDuration, parseIntegerOption, parsePort } from "../net/address.ts";
 import { getLogger } from "../log.ts";
 import { CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
-import { findService, SERVICES, type ServiceContext } from "./services.ts";
+import { findService, type ServiceContext, SERVICES } from "./services.ts";
 import type { CliIO } from "./io.ts";
 
 /** The options every service shares, as parsed by commander. */
@@ -77,15 +77,19 @@ export function registerServerCommand(
     .addHelpText(
       "after",
       "\nServices and default ports:\n" +
-        SERVICES.map((s) => `  ${s.name.padEnd(8)} ${s.defaultPorts.join(", ").padEnd(18)} ${s.summary}`)
+        SERVICES.map((s) =>
+          `  ${s.name.padEnd(8)} ${s.defaultPorts.join(", ").padEnd(18)} ${s.summary}`
+        )
           .join("\n") +
         "\n\nEach listener prints 'socklab SERVICE listening on HOST:PORT' on stdout when ready." +
         "\nSIGINT or SIGTERM stops accepting, answers what was received, and exits 0.",
     );
   addServerCoreOptions(command);
-  command.action(async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
-    setExit(await runServers(services, options, io));
-  });
+  command.action(
+    async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
+      setExit(await runServers(services, options, io));
+    },
+  );
 }
 
 async function runServers(

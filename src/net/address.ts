@@ -117,7 +117,9 @@ export function parseIntegerOption(text: string, what: string, min: number, max:
   const trimmed = text.trim();
   const value = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`Cannot use ${what} "${text}": must be a whole number from ${min} to ${max}`);
+    throw new RangeError(
+      `Cannot use ${what} "${text}": must be a whole number from ${min} to ${max}`,
+    );
   }
   return value;
 }

@@ -238,13 +238,18 @@ export class Server implements AsyncDisposable {
     }
     if (this.#connections.size >= this.#options.maxConnections) {
       this.stats.refused++;
-      this.#log.warn("Refused {remote}: {open} connections open, the limit (refused so far: {refused})", {
-        remote,
-        open: this.#connections.size,
-        refused: this.stats.refused,
-      });
+      this.#log.warn(
+        "Refused {remote}: {open} connections open, the limit (refused so far: {refused})",
+        {
+          remote,
+          open: this.#connections.size,
+          refused: this.stats.refused,
+        },
+      );
       // One short line, best effort, then close: never wait on a peer we refuse.
-      conn.write(encoder.encode(`error: server busy (${this.#options.maxConnections} connections)\n`))
+      conn.write(
+        encoder.encode(`error: server busy (${this.#options.maxConnections} connections)\n`),
+      )
         .catch(() => {})
         .finally(() => {
           try {
@@ -397,7 +402,9 @@ class Connection implements Peer {
   /** Called on every tick of the server. */
   checkTimeouts(now: number, idleTimeoutMs: number, messageTimeoutMs: number): void {
     if (this.#state !== "open") return;
-    if (messageTimeoutMs > 0 && this.#partialSince > 0 && now - this.#partialSince > messageTimeoutMs) {
+    if (
+      messageTimeoutMs > 0 && this.#partialSince > 0 && now - this.#partialSince > messageTimeoutMs
+    ) {
       this.#log.info("Closing {remote}: message not completed within {ms} ms", {
         remote: this.remote,
         ms: messageTimeoutMs,
@@ -406,7 +413,10 @@ class Connection implements Peer {
       this.end();
       this.#closeSocketAfterDrain();
     } else if (idleTimeoutMs > 0 && now - this.#lastInputAt > idleTimeoutMs) {
-      this.#log.info("Closing {remote}: idle for {ms} ms", { remote: this.remote, ms: idleTimeoutMs });
+      this.#log.info("Closing {remote}: idle for {ms} ms", {
+        remote: this.remote,
+        ms: idleTimeoutMs,
+      });
       this.end();
       this.#closeSocketAfterDrain();
     }
@@ -471,7 +481,9 @@ class Connection implements Peer {
         this.#reads++;
         this.#lastInputAt = server.clock;
         const chunk = buf.subarray(0, n);
-        if (tracing) traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
+        if (tracing) {
+          traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
+        }
         if (framer === null) {
           server.countMessage();
           this.#session.chunk?.(chunk);

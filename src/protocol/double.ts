@@ -26,9 +26,9 @@ const MINUS = 45;
 /** Digits that always fit a float64 exactly, even doubled. */
 const FAST_DIGITS = 15;
 
-/** Python's `str.isspace()` for ASCII: \t \n \v \f \r, \x1c-\x1f and space. */
+/** The ASCII whitespace Python's `int()` strips: \t \n \v \f \r and space. */
 function isSpace(byte: number): boolean {
-  return (byte >= 9 && byte <= 13) || (byte >= 28 && byte <= 32);
+  return (byte >= 9 && byte <= 13) || byte === 32;
 }
 
 /**
