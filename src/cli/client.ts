@@ -1,40 +1,12 @@
 /**
- * `socklab client SERVICE`: the clients. Each service's client is a
- * subcommand registered here.
+ * `socklab client SERVICE`: one subcommand per service, each in its own
+ * `client_SERVICE.ts`.
  *
  * @module
  */
 import type { Command } from "commander";
-import { type Address, formatAddress, parseAddress, parseDuration } from "../net/address.ts";
-import { NoServerAnsweredError, requestDouble } from "../client/double.ts";
-import { DOUBLE_PORTS } from "../protocol/double.ts";
-import { getLogger } from "../log.ts";
-import { EXIT_FAILURE, EXIT_OK, usageError } from "./errors.ts";
-import { type CliIO, readLines } from "./io.ts";
-
-/** Parses repeated `--server` values, or the defaults when none was given. */
-export function parseServers(values: string[], defaults: readonly number[]): Address[] {
-  try {
-    return values.length > 0
-      ? values.map((value) => parseAddress(value))
-      : defaults.map((port) => ({ hostname: "127.0.0.1", port }));
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/** Parses a duration option as a usage error when it is wrong. */
-export function durationOption(text: string, name: string): number {
-  try {
-    const ms = parseDuration(text);
-    if (ms <= 0) throw new RangeError(`Cannot use ${name} "${text}": must be more than 0`);
-    return ms;
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
+import type { CliIO } from "./io.ts";
+import { registerDoubleClient } from "./client_double.ts";
 
 /** Registers `socklab client` and its subcommands on `program`. */
 export function registerClientCommand(
@@ -43,109 +15,6 @@ export function registerClientCommand(
   setExit: (code: number) => void,
 ): Command {
   const client = program.command("client").description("talk to a server of one service");
-
-  client
-    .command("double")
-    .description(
-      "send integers to double servers; each request goes to a server chosen at random",
-    )
-    .argument("[numbers...]", "integers to send (default: prompt, or one per line of stdin)")
-    .option(
-      "--server <host:port>",
-      "a server to use; repeat for several (default: 127.0.0.1:9001-9003)",
-      collect,
-      [] as string[],
-    )
-    .option("--json", "print one JSON object per result")
-    .option("--timeout <duration>", "connect and reply deadline, each", "3s")
-    .option("--bare", "send the number with no newline, as the write-up's client does")
-    .addHelpText(
-      "after",
-      "\nExamples:\n  socklab client double 21 -5 1_000\n  seq 1 5 | socklab client double --json\n" +
-        "  socklab client double --server 127.0.0.1:9001",
-    )
-    .action(async (numbers: string[], options: DoubleClientOptions) => {
-      setExit(await runDoubleClient(numbers, options, io));
-    });
-
+  registerDoubleClient(client, io, setExit);
   return client;
-}
-
-interface DoubleClientOptions {
-  server: string[];
-  json?: boolean;
-  timeout: string;
-  bare?: boolean;
-}
-
-const PROMPT = "Enter number to calculate: (or write exit to terminate): ";
-
-async function runDoubleClient(
-  numbers: string[],
-  options: DoubleClientOptions,
-  io: CliIO,
-): Promise<number> {
-  const log = getLogger(["socklab", "client", "double"]);
-  const servers = parseServers(options.server, DOUBLE_PORTS);
-  const timeoutMs = durationOption(options.timeout, "--timeout");
-  let status = EXIT_OK;
-
-  const one = async (request: string): Promise<boolean> => {
-    try {
-      const result = await requestDouble(servers, request, { timeoutMs, bare: options.bare });
-      const ok = result.verdict.kind === "ok" || result.verdict.kind === "invalid-request";
-      if (options.json) {
-        io.out(
-          JSON.stringify({
-            server: result.server,
-            request: result.request,
-            reply: result.reply,
-            ok,
-            latencyMs: Math.round(result.latencyMs * 1000) / 1000,
-          }) + "\n",
-        );
-      } else {
-        io.out(`Received from ${result.server}: ${result.reply}\n`);
-      }
-      if (result.verdict.kind === "wrong") {
-        log.error("{server} answered {actual} to {request}; expected {expected}", {
-          server: result.server,
-          actual: result.verdict.actual,
-          request,
-          expected: result.verdict.expected,
-        });
-      } else if (result.verdict.kind === "malformed") {
-        log.error("{server} sent a reply that is not an integer: {reply}", {
-          server: result.server,
-          reply: JSON.stringify(result.reply),
-        });
-      }
-      return ok;
-    } catch (error) {
-      if (!(error instanceof NoServerAnsweredError)) throw error;
-      const tried = servers.map(formatAddress).join(", ");
-      if (options.json) {
-        io.out(JSON.stringify({ server: null, request, error: error.message }) + "\n");
-      }
-      log.error("No server answered ({tried})", { tried });
-      return false;
-    }
-  };
-
-  if (numbers.length > 0) {
-    for (const number of numbers) if (!await one(number)) status = EXIT_FAILURE;
-    return status;
-  }
-
-  const interactive = io.stdinIsTerminal();
-  if (interactive) io.out(PROMPT);
-  for await (
-    const line of readLines(io.stdin, () => log.warning("Input line too long; skipped"))
-  ) {
-    const text = line.trim();
-    if (text.toLowerCase() === "exit") break;
-    if (text !== "" && !await one(text)) status = EXIT_FAILURE;
-    if (interactive) io.out(PROMPT);
-  }
-  return status;
 }

@@ -85,6 +85,7 @@ export function registerServerCommand(
         "\nSIGINT or SIGTERM stops accepting, answers what was received, and exits 0.",
     );
   addServerCoreOptions(command);
+  for (const entry of SERVICES) entry.addOptions?.(command);
   command.action(
     async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
       setExit(await runServers(services, options, io));
@@ -125,7 +126,7 @@ async function runServers(
     shutdownReason = reason;
     shutdownController.abort();
   };
-  const context: ServiceContext = { requestShutdown, signal: shutdownController.signal };
+  const context: ServiceContext = { requestShutdown, signal: shutdownController.signal, io };
 
   const servers: Server[] = [];
   try {

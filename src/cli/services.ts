@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { Command } from "commander";
 import type { Service } from "../net/server.ts";
+import type { CliIO } from "./io.ts";
 import { doubleService } from "../server/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
 
@@ -14,6 +16,8 @@ export interface ServiceContext {
   requestShutdown(reason: string): void;
   /** Aborted when the server begins to shut down. */
   signal: AbortSignal;
+  /** The process's stdin/stdout (e.g. for an operator console). */
+  io: CliIO;
 }
 
 /** A service as the command line knows it. */
@@ -23,7 +27,13 @@ export interface ServiceEntry {
   readonly defaultPorts: readonly number[];
   /** One line for `--help`. */
   readonly summary: string;
-  /** Creates the service from the parsed command-line options. */
+  /** Adds the service's own flags to `socklab server` (shown in its help). */
+  addOptions?(command: Command): void;
+  /**
+   * Creates the service from the parsed command-line options (commander's
+   * camelCase names). Throw a RangeError/SyntaxError for a bad value: it is
+   * reported as a usage error.
+   */
   create(options: Record<string, unknown>, context: ServiceContext): Service;
 }
 
