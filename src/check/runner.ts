@@ -1,0 +1,208 @@
+/**
+ * Runs a table of conformance cases against a server: ordering (hostile
+ * input after ordinary cases, destructive cases last), selection, a deadline
+ * per case, and every connection a case opened closed when it ends.
+ *
+ * @module
+ */
+import type { Address } from "../net/address.ts";
+import { connect } from "../net/client.ts";
+import { TIMEOUT, within } from "../net/deadline.ts";
+import type { CaseContext, CheckCase, Phase, Status, Verdict } from "./types.ts";
+import { Probe } from "./probe.ts";
+import { describeFailure } from "../cli/errors.ts";
+import { formatAddress } from "../net/address.ts";
+
+/** The server could not be reached before any case got through: nothing was checked. */
+export class CannotRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CannotRunError";
+  }
+}
+
+class ConnectFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectFailure";
+  }
+}
+
+/** Options for {@linkcode runChecks}. */
+export interface RunChecksOptions {
+  /** Time allowed for each case, in ms. @default {2000} */
+  timeoutMs?: number;
+  /** Only cases whose id matches one of these globs (`*` any text). */
+  only?: string[];
+  /** Skip destructive cases (those that may stop the server). @default {false} */
+  noDestructive?: boolean;
+  /** Run the classroom-exact byte checks too. @default {false} */
+  strict?: boolean;
+  /** Only cases for this dialect (and those with none). */
+  dialect?: string;
+  /** Quiet period that ends a reply with no newline, in ms. @default {50} */
+  flushMs?: number;
+  /** Called after each case (for live output). */
+  onResult?: (result: CaseResult) => void;
+  /** Milliseconds since some origin. @default performance.now */
+  now?: () => number;
+}
+
+/** One case's result. */
+export interface CaseResult extends Verdict {
+  id: string;
+  requirement: string;
+  phase: Phase;
+  durationMs: number;
+}
+
+/** A whole run's results. */
+export interface CheckReport {
+  service: string;
+  target: string;
+  results: CaseResult[];
+  counts: Record<Status, number> & { total: number };
+  durationMs: number;
+}
+
+const PHASE_ORDER: Record<Phase, number> = { normal: 0, hostile: 1, destructive: 2 };
+
+/**
+ * Turns a glob (`*` any text, `?` one character) into a whole-string RegExp.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { globToRegExp } from "./runner.ts";
+ *
+ * equal(globToRegExp("double/framing/*").test("double/framing/crlf"), true);
+ * ```
+ */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
+  return new RegExp(`^${body}$`);
+}
+
+/** A case chosen for a run, with the reason when it is to be skipped. */
+export interface SelectedCase {
+  testCase: CheckCase;
+  skip?: string;
+}
+
+/** The cases a run covers, in the order they run; skipped ones say why. */
+export function selectCases(
+  cases: readonly CheckCase[],
+  options: RunChecksOptions = {},
+): SelectedCase[] {
+  const patterns = (options.only ?? []).map(globToRegExp);
+  const selected: SelectedCase[] = [];
+  const ordered = [...cases].sort((a, b) =>
+    PHASE_ORDER[a.phase ?? "normal"] - PHASE_ORDER[b.phase ?? "normal"]
+  );
+  for (const testCase of ordered) {
+    if (patterns.length > 0 && !patterns.some((p) => p.test(testCase.id))) continue;
+    if (testCase.dialect && options.dialect && testCase.dialect !== options.dialect) continue;
+    if (testCase.strictOnly && !options.strict) {
+      selected.push({ testCase, skip: "classroom-exact check; run with --strict" });
+    } else if (testCase.phase === "destructive" && options.noDestructive) {
+      selected.push({ testCase, skip: "may stop the server; skipped by --no-destructive" });
+    } else {
+      selected.push({ testCase });
+    }
+  }
+  return selected;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Runs `cases` against `target` and reports every verdict. */
+export async function runChecks(
+  service: string,
+  target: Address,
+  cases: readonly CheckCase[],
+  options: RunChecksOptions = {},
+): Promise<CheckReport> {
+  const now = options.now ?? (() => performance.now());
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const started = now();
+  const results: CaseResult[] = [];
+  let reached = false;
+  const record = (testCase: CheckCase, verdict: Verdict, durationMs: number) => {
+    const result: CaseResult = {
+      id: testCase.id,
+      requirement: testCase.requirement,
+      phase: testCase.phase ?? "normal",
+      durationMs,
+      ...verdict,
+    };
+    results.push(result);
+    options.onResult?.(result);
+  };
+  for (const { testCase, skip } of selectCases(cases, options)) {
+    if (skip !== undefined) {
+      record(testCase, { status: "skipped", reason: skip }, 0);
+      continue;
+    }
+    const caseStarted = now();
+    const deadline = caseStarted + timeoutMs;
+    const controller = new AbortController();
+    const probes: Probe[] = [];
+    const context: CaseContext = {
+      target,
+      strict: options.strict ?? false,
+      dialect: options.dialect,
+      signal: controller.signal,
+      remainingMs: () => Math.max(0, deadline - now()),
+      connect: async () => {
+        let conn: Deno.TcpConn;
+        try {
+          conn = await connect(target, Math.max(1, deadline - now()));
+        } catch (error) {
+          const address = formatAddress(target);
+          const line = describeFailure(error, { action: "connect", address });
+          throw new ConnectFailure(
+            reached ? `${line} (it answered earlier: has it stopped?)` : line,
+          );
+        }
+        reached = true;
+        const probe = new Probe(conn, () => Math.max(0, deadline - now()), options.flushMs);
+        probes.push(probe);
+        return probe;
+      },
+    };
+    let verdict: Verdict;
+    let unreachable: ConnectFailure | null = null;
+    const running = testCase.run(context).catch((error): Verdict => {
+      if (error instanceof ConnectFailure && !reached) unreachable = error;
+      return {
+        status: "failed",
+        reason: error instanceof ConnectFailure ? error.message : describe(error),
+      };
+    });
+    // A little grace past the deadline: cases use their remaining time themselves.
+    const outcome = await within(running, timeoutMs + 500);
+    if (outcome === TIMEOUT) {
+      controller.abort();
+      verdict = { status: "failed", reason: `no verdict within ${timeoutMs} ms` };
+    } else {
+      verdict = outcome;
+    }
+    await Promise.all(probes.map((probe) => probe.close()));
+    if (outcome === TIMEOUT) await running; // its probes are closed: it ends now
+    if (unreachable !== null) throw new CannotRunError((unreachable as ConnectFailure).message);
+    record(testCase, verdict, now() - caseStarted);
+  }
+  const counts = { total: results.length, passed: 0, failed: 0, skipped: 0 };
+  for (const result of results) counts[result.status]++;
+  return {
+    service,
+    target: target.hostname.includes(":")
+      ? `[${target.hostname}]:${target.port}`
+      : `${target.hostname}:${target.port}`,
+    results,
+    counts,
+    durationMs: now() - started,
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * `socklab check SERVICE HOST:PORT`: a named battery of conformance cases
+ * against anyone's server, in the h2spec style.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { formatAddress, parseAddress } from "../net/address.ts";
+import { CASE_TABLES } from "../check/cases/mod.ts";
+import { CannotRunError, runChecks, selectCases } from "../check/runner.ts";
+import {
+  formatHeading,
+  formatJson,
+  formatJunit,
+  formatResultLine,
+  formatSummary,
+} from "../check/report.ts";
+import {
+  CliError,
+  describeFailure,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  usageError,
+} from "./errors.ts";
+import type { CliIO } from "./io.ts";
+import { collect, durationOption } from "./options.ts";
+
+interface CheckOptions {
+  dialect?: string;
+  destructive: boolean;
+  strict?: boolean;
+  json?: boolean;
+  junit?: string;
+  list?: boolean;
+  only: string[];
+  timeout: string;
+  flushMs: string;
+}
+
+/** Registers `socklab check` on `program`. */
+export function registerCheckCommand(
+  program: Command,
+  io: CliIO,
+  setExit: (code: number) => void,
+): Command {
+  const services = Object.keys(CASE_TABLES);
+  const check = program
+    .command("check")
+    .description("run conformance cases against a server (or a client) of one service")
+    .argument("[service]", `the service: ${services.join(", ")}`)
+    .argument("[target]", "the server under test, HOST:PORT")
+    .option("--dialect <dialect>", "only the cases of one dialect (sum: text or json)")
+    .option("--no-destructive", "skip cases that may stop the server (they run last)")
+    .option("--strict", "add the classroom-exact byte checks")
+    .option("--json", "print the results as one JSON document")
+    .option("--junit <file>", "also write JUnit XML to FILE (needs --allow-write=FILE)")
+    .option("--list", "list the cases with their requirements, and exit")
+    .option(
+      "--only <glob>",
+      "only cases whose id matches (repeatable; * matches any text)",
+      collect,
+      [],
+    )
+    .option("--timeout <duration>", "time allowed for each case", "2s")
+    .option("--flush-ms <ms>", "quiet period that ends a reply sent without a newline", "50")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  socklab check double 127.0.0.1:9001\n" +
+        "  socklab check double 127.0.0.1:9001 --only 'double/framing/*' --strict\n" +
+        "  socklab check double --list\n\n" +
+        "Exit status: 0 all passed, 1 a case failed, 2 could not run (cannot connect, bad usage).",
+    )
+    .action(
+      async (service: string | undefined, target: string | undefined, options: CheckOptions) => {
+        setExit(await runCheck(service, target, options, io));
+      },
+    );
+  return check;
+}
+
+async function runCheck(
+  service: string | undefined,
+  targetText: string | undefined,
+  options: CheckOptions,
+  io: CliIO,
+): Promise<number> {
+  if (!service) throw usageError("name a service to check: " + Object.keys(CASE_TABLES).join(", "));
+  const cases = CASE_TABLES[service];
+  if (!cases) {
+    throw usageError(
+      `unknown service "${service}"; choose from ${Object.keys(CASE_TABLES).join(", ")}`,
+    );
+  }
+  const timeoutMs = durationOption(options.timeout, "--timeout");
+  const flushMs = Number(options.flushMs);
+  if (!Number.isInteger(flushMs) || flushMs < 1 || flushMs > 60_000) {
+    throw usageError(
+      `Cannot use --flush-ms "${options.flushMs}": must be a whole number from 1 to 60000`,
+    );
+  }
+  const selection = {
+    only: options.only,
+    strict: options.strict,
+    noDestructive: !options.destructive,
+    dialect: options.dialect,
+    timeoutMs,
+    flushMs,
+  };
+  if (options.list) {
+    for (const { testCase, skip } of selectCases(cases, selection)) {
+      const marks = [
+        testCase.phase === "destructive" ? "destructive" : "",
+        testCase.strictOnly ? "strict" : "",
+        testCase.dialect ? `dialect ${testCase.dialect}` : "",
+        skip ? "skipped" : "",
+      ].filter(Boolean);
+      io.out(
+        `${testCase.id}${
+          marks.length ? ` [${marks.join(", ")}]` : ""
+        }\n    ${testCase.requirement}\n`,
+      );
+    }
+    return EXIT_OK;
+  }
+  if (!targetText) {
+    throw usageError(`name the server to check, e.g. socklab check ${service} 127.0.0.1:9001`);
+  }
+  let target;
+  try {
+    target = parseAddress(targetText);
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+  const address = formatAddress(target);
+  // No separate probe first: a classroom server may stop when a client connects and
+  // closes without sending. If nothing can connect, the first case says so.
+  if (!options.json) io.out(formatHeading(service, address));
+  let report;
+  try {
+    report = await runChecks(service, target, cases, {
+      ...selection,
+      onResult: options.json ? undefined : (result) => io.out(formatResultLine(result)),
+    });
+  } catch (error) {
+    if (error instanceof CannotRunError) {
+      throw new CliError(`cannot run: ${error.message}`, EXIT_USAGE);
+    }
+    throw error;
+  }
+  if (options.json) io.out(formatJson(report));
+  else io.out("\n" + formatSummary(report));
+  if (options.junit) {
+    try {
+      await Deno.writeTextFile(options.junit, formatJunit(report));
+    } catch (error) {
+      throw new CliError(`cannot write ${options.junit}: ${describeFailure(error)}`);
+    }
+  }
+  return report.counts.failed > 0 ? EXIT_FAILURE : EXIT_OK;
+}
