@@ -73,10 +73,18 @@ export function formatJson(report: CheckReport): string {
 }
 
 function xml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!,
-  ).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+  let out = "";
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20 && code !== 9 && code !== 10 && code !== 13) out += "\uFFFD"; // not allowed in XML 1.0
+    else if (char === "&") out += "&amp;";
+    else if (char === "<") out += "&lt;";
+    else if (char === ">") out += "&gt;";
+    else if (char === '"') out += "&quot;";
+    else if (char === "'") out += "&apos;";
+    else out += char;
+  }
+  return out;
 }
 
 /**
