@@ -5,15 +5,17 @@
  * @module
  */
 import type { Command } from "commander";
-import { formatAddress, parseAddress } from "../net/address.ts";
-import { CASE_TABLES } from "../check/cases/mod.ts";
-import { CannotRunError, runChecks, selectCases } from "../check/runner.ts";
+import { formatAddress, parseAddress, parsePort } from "../net/address.ts";
+import { CASE_TABLES, CLIENT_SCENARIOS } from "../check/cases/mod.ts";
+import { runClientCheck } from "../check/client_runner.ts";
+import { CannotRunError, type CheckReport, runChecks, selectCases } from "../check/runner.ts";
 import {
   formatHeading,
   formatJson,
   formatJunit,
   formatResultLine,
   formatSummary,
+  formatText,
 } from "../check/report.ts";
 import {
   CliError,
@@ -34,7 +36,7 @@ interface CheckOptions {
   junit?: string;
   list?: boolean;
   only: string[];
-  timeout: string;
+  timeout?: string;
   flushMs: string;
 }
 
@@ -62,7 +64,10 @@ export function registerCheckCommand(
       collect,
       [],
     )
-    .option("--timeout <duration>", "time allowed for each case", "2s")
+    .option(
+      "--timeout <duration>",
+      "time allowed for each case (default 2s; a checked client: 10s)",
+    )
     .option("--flush-ms <ms>", "quiet period that ends a reply sent without a newline", "50")
     .addHelpText(
       "after",
@@ -76,7 +81,95 @@ export function registerCheckCommand(
         setExit(await runCheck(service, target, options, io));
       },
     );
+
+  const scenarios = Object.keys(CLIENT_SCENARIOS);
+  check
+    .command("client")
+    .description(
+      "check a client program: socklab plays the reference server, runs COMMAND with scripted input, and judges what it sends and prints",
+    )
+    .argument("<service>", `the service: ${scenarios.join(", ")}`)
+    .argument("<command...>", "the client to run, after --; {host} and {port} are replaced")
+    .option(
+      "--listen <port>",
+      "port(s) for the reference server (repeatable; default a free port, substituted for {port})",
+      collect,
+      [],
+    )
+    .addHelpText(
+      "after",
+      "\nThe client needs permission to run: e.g. deno run --allow-net=127.0.0.1 --allow-run=python3 main.ts ...\n" +
+        "\nExample:\n  socklab check client double -- python3 client.py {port}",
+    )
+    .action(async (service: string, command: string[], options: { listen: string[] }) => {
+      // The flags shared with `check` (--strict, --json, --junit, --only, --timeout) are its own.
+      const shared = check.opts() as CheckOptions;
+      setExit(await runClientCheckCommand(service, command, { ...shared, ...options }, io));
+    });
   return check;
+}
+
+interface ClientCheckOptions extends CheckOptions {
+  listen: string[];
+}
+
+async function runClientCheckCommand(
+  service: string,
+  command: string[],
+  options: ClientCheckOptions,
+  io: CliIO,
+): Promise<number> {
+  const scenario = CLIENT_SCENARIOS[service];
+  if (!scenario) {
+    throw usageError(
+      `unknown service "${service}"; choose from ${Object.keys(CLIENT_SCENARIOS).join(", ")}`,
+    );
+  }
+  let ports: number[] | undefined;
+  try {
+    ports = options.listen.length > 0 ? options.listen.map(parsePort) : undefined;
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+  const timeoutMs = durationOption(options.timeout ?? "10s", "--timeout");
+  let report;
+  try {
+    report = await runClientCheck(service, scenario, command, {
+      ports,
+      timeoutMs,
+      strict: options.strict,
+      only: options.only,
+      onListening: (addresses) => {
+        if (!options.json) io.out(`reference ${service} server on ${addresses.join(", ")}\n`);
+      },
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CliError(`cannot run: ${command[0]}: command not found`, EXIT_USAGE);
+    }
+    throw new CliError(`cannot run: ${describeFailure(error, { action: "listen" })}`, EXIT_USAGE);
+  }
+  return await finish(report, options, io);
+}
+
+/** Prints the report (or only its summary when the cases were printed live), writes JUnit, gives the exit status. */
+async function finish(
+  report: CheckReport,
+  options: { json?: boolean; junit?: string },
+  io: CliIO,
+  { printedLive = false } = {},
+): Promise<number> {
+  if (options.json) io.out(formatJson(report));
+  else if (printedLive) io.out("\n" + formatSummary(report));
+  else io.out(formatText(report));
+  if (options.junit) {
+    try {
+      await Deno.writeTextFile(options.junit, formatJunit(report));
+    } catch (error) {
+      throw new CliError(`cannot write ${options.junit}: ${describeFailure(error)}`);
+    }
+  }
+  return report.counts.failed > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 async function runCheck(
@@ -92,7 +185,7 @@ async function runCheck(
       `unknown service "${service}"; choose from ${Object.keys(CASE_TABLES).join(", ")}`,
     );
   }
-  const timeoutMs = durationOption(options.timeout, "--timeout");
+  const timeoutMs = durationOption(options.timeout ?? "2s", "--timeout");
   const flushMs = Number(options.flushMs);
   if (!Number.isInteger(flushMs) || flushMs < 1 || flushMs > 60_000) {
     throw usageError(
@@ -148,14 +241,5 @@ async function runCheck(
     }
     throw error;
   }
-  if (options.json) io.out(formatJson(report));
-  else io.out("\n" + formatSummary(report));
-  if (options.junit) {
-    try {
-      await Deno.writeTextFile(options.junit, formatJunit(report));
-    } catch (error) {
-      throw new CliError(`cannot write ${options.junit}: ${describeFailure(error)}`);
-    }
-  }
-  return report.counts.failed > 0 ? EXIT_FAILURE : EXIT_OK;
+  return await finish(report, options, io, { printedLive: true });
 }

@@ -34,7 +34,17 @@ function judge(
   const expectedText = accepted.map(show).join(" or ");
   if (outcome.kind !== "message") return fail(expectedText, describeOutcome(outcome));
   const text = outcome.text;
-  if (!accepted.includes(text.trim())) return fail(expectedText, describeOutcome(outcome));
+  if (!accepted.includes(text.trim())) {
+    const verdict = fail(expectedText, describeOutcome(outcome));
+    const got = text.trim();
+    if (got.length > 60 && expected.length > 60) {
+      let at = 0;
+      while (at < got.length && got[at] === expected[at]) at++;
+      verdict.reason = `the reply is ${got.length} bytes, the expected one ${expected.length}; ` +
+        `they differ from byte ${at} on (was the request read whole?)`;
+    }
+    return verdict;
+  }
   if (context.strict && exactTerminator !== null) {
     const exact = text === text.trim() && outcome.message.terminator === exactTerminator;
     if (!exact) {

@@ -5,8 +5,15 @@
  */
 import type { CheckCase } from "../types.ts";
 import { DOUBLE_CASES } from "./double.ts";
+import { DOUBLE_CLIENT } from "./double_client.ts";
+import type { ClientScenario } from "../client_runner.ts";
 
 /** Every service's conformance cases. */
 export const CASE_TABLES: Readonly<Record<string, readonly CheckCase[]>> = {
   double: DOUBLE_CASES,
+};
+
+/** Every service's client scenario (`socklab check client SERVICE -- COMMAND`). */
+export const CLIENT_SCENARIOS: Readonly<Record<string, ClientScenario>> = {
+  double: DOUBLE_CLIENT,
 };

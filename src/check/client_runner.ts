@@ -1,0 +1,201 @@
+/**
+ * Checking a client: socklab plays the reference server on a free port,
+ * runs the client command with scripted input, records what the client
+ * sends and prints, and judges it with the service's client cases.
+ *
+ * @module
+ */
+import type { Terminator } from "../net/framing.ts";
+import { serve, type Server, type Service, type Session } from "../net/server.ts";
+import { TIMEOUT, within } from "../net/deadline.ts";
+import type { Phase, Status, Verdict } from "./types.ts";
+import type { CaseResult, CheckReport } from "./runner.ts";
+import { globToRegExp } from "./runner.ts";
+
+/** One message a client sent to the reference server. */
+export interface RecordedMessage {
+  /** The connection it came on (1, 2, …). */
+  connection: number;
+  bytes: Uint8Array;
+  terminator: Terminator;
+}
+
+/** Everything observed while the client ran. */
+export interface ClientRecord {
+  /** Messages received by the reference server, in order. */
+  messages: RecordedMessage[];
+  /** Connections the client opened. */
+  connections: number;
+  /** Connections the client closed (or half-closed) itself. */
+  closedByClient: number;
+  /** What the client printed on stdout and stderr. */
+  stdout: string;
+  stderr: string;
+  /** Its exit status, or null when it had to be stopped. */
+  exitCode: number | null;
+  /** The scripted input it was given. */
+  input: string;
+  /** Whether the run used `--strict`. */
+  strict: boolean;
+}
+
+/** One requirement on a client, judged from the record of its run. */
+export interface ClientCase {
+  id: string;
+  requirement: string;
+  strictOnly?: boolean;
+  judge(record: ClientRecord): Verdict;
+}
+
+/** How to exercise a client of one service. */
+export interface ClientScenario {
+  /** The scripted input fed on the client's stdin. */
+  input: string;
+  /** The reference service; `record` gets what it sees. */
+  service(record: ClientRecord): Service;
+  cases: readonly ClientCase[];
+}
+
+/** Options for {@linkcode runClientCheck}. */
+export interface ClientCheckOptions {
+  /** Ports for the reference server; default one free port. */
+  ports?: number[];
+  /** Time the client may take, in ms. @default {10000} */
+  timeoutMs?: number;
+  strict?: boolean;
+  only?: string[];
+  /** Called once the reference server listens (for a log line). */
+  onListening?: (addresses: string[]) => void;
+}
+
+/** Wraps a service so every message and connection is recorded. */
+export function recording(service: Service, record: ClientRecord): Service {
+  return {
+    name: service.name,
+    framing: service.framing,
+    open(peer) {
+      const connection = ++record.connections;
+      const inner: Session = service.open(peer);
+      let closedByPeer = true;
+      return {
+        message(bytes, terminator) {
+          record.messages.push({ connection, bytes: bytes.slice(), terminator });
+          inner.message?.(bytes, terminator);
+        },
+        chunk(bytes) {
+          record.messages.push({ connection, bytes: bytes.slice(), terminator: "none" });
+          inner.chunk?.(bytes);
+        },
+        oversize: () => inner.oversize?.() ?? "close",
+        closed() {
+          if (closedByPeer) record.closedByClient++;
+          closedByPeer = false;
+          inner.closed?.();
+        },
+      };
+    },
+  };
+}
+
+/** Replaces `{host}` and `{port}` (the first reference port) in each argument. */
+export function substitute(args: readonly string[], host: string, port: number): string[] {
+  return args.map((arg) => arg.replaceAll("{host}", host).replaceAll("{port}", String(port)));
+}
+
+/** Runs `command` against the reference server and judges it. */
+export async function runClientCheck(
+  service: string,
+  scenario: ClientScenario,
+  command: readonly string[],
+  options: ClientCheckOptions = {},
+): Promise<CheckReport> {
+  const started = performance.now();
+  const record: ClientRecord = {
+    messages: [],
+    connections: 0,
+    closedByClient: 0,
+    stdout: "",
+    stderr: "",
+    exitCode: null,
+    input: scenario.input,
+    strict: options.strict ?? false,
+  };
+  const reference = recording(scenario.service(record), record);
+  const servers: Server[] = [];
+  try {
+    for (const port of options.ports ?? [0]) {
+      servers.push(serve(reference, { port, lingerMs: 200, shutdownTimeoutMs: 1000 }));
+    }
+    options.onListening?.(servers.map((s) => s.address));
+    const [program, ...args] = substitute(command, "127.0.0.1", servers[0].addr.port);
+    await runProgram(program, args, scenario.input, options.timeoutMs ?? 10_000, record);
+  } finally {
+    await Promise.all(servers.map((s) => s.shutdown()));
+  }
+  const patterns = (options.only ?? []).map(globToRegExp);
+  const results: CaseResult[] = [];
+  for (const testCase of scenario.cases) {
+    if (patterns.length > 0 && !patterns.some((p) => p.test(testCase.id))) continue;
+    const verdict: Verdict = testCase.strictOnly && !options.strict
+      ? { status: "skipped", reason: "classroom-exact check; run with --strict" }
+      : testCase.judge(record);
+    results.push({
+      id: testCase.id,
+      requirement: testCase.requirement,
+      phase: "normal" as Phase,
+      durationMs: 0,
+      ...verdict,
+    });
+  }
+  const counts: Record<Status, number> & { total: number } = {
+    total: results.length,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+  };
+  for (const result of results) counts[result.status]++;
+  return {
+    service: `client ${service}`,
+    target: command.join(" "),
+    results,
+    counts,
+    durationMs: performance.now() - started,
+  };
+}
+
+async function runProgram(
+  program: string,
+  args: string[],
+  input: string,
+  timeoutMs: number,
+  record: ClientRecord,
+): Promise<void> {
+  const child = new Deno.Command(program, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = () => new TextDecoderStream();
+  const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+    for await (const text of stream.pipeThrough(decoder())) {
+      if (record[key].length < 1 << 20) record[key] += text;
+    }
+  };
+  const outputs = Promise.all([collect(child.stdout, "stdout"), collect(child.stderr, "stderr")]);
+  const writer = child.stdin.getWriter();
+  // Some clients exit before reading all their input: a failed write is not an error here.
+  await writer.write(new TextEncoder().encode(input)).catch(() => {});
+  await writer.close().catch(() => {});
+  const status = await within(child.status, timeoutMs);
+  if (status === TIMEOUT) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited meanwhile */ }
+    await child.status;
+    record.exitCode = null;
+  } else {
+    record.exitCode = status.code;
+  }
+  await outputs;
+}

@@ -1,0 +1,89 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { runClientCheck } from "../../src/check/client_runner.ts";
+import { DOUBLE_CLIENT } from "../../src/check/cases/double_client.ts";
+import { formatText } from "../../src/check/report.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const CLASSROOM = new URL("../fixtures/classroom/double_client.py", import.meta.url).pathname;
+
+function failed(report: { results: { id: string; status: string }[] }): string[] {
+  return report.results.filter((r) => r.status === "failed").map((r) => r.id);
+}
+
+Deno.test("check client double passes the classroom client, strict byte checks included", async () => {
+  const report = await runClientCheck("double", DOUBLE_CLIENT, ["python3", CLASSROOM, "{port}"], {
+    strict: true,
+  });
+  deepEqual(failed(report), [], formatText(report));
+  equal(report.counts.passed, 6);
+});
+
+Deno.test("check client double passes socklab's own client (and --bare passes strict)", async () => {
+  const command = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "client",
+    "double",
+  ];
+  const plain = await runClientCheck("double", DOUBLE_CLIENT, [
+    ...command,
+    "--server",
+    "127.0.0.1:{port}",
+  ]);
+  deepEqual(failed(plain), [], formatText(plain));
+  const bare = await runClientCheck(
+    "double",
+    DOUBLE_CLIENT,
+    [...command, "--bare", "--server", "127.0.0.1:{port}"],
+    { strict: true },
+  );
+  deepEqual(failed(bare), [], formatText(bare));
+});
+
+Deno.test("check client double catches a client that prints the wrong result and never closes", async () => {
+  // Sends each number, prints a made-up result, never closes, and exits 3.
+  const script = `
+import socket, sys
+socks = []
+for line in sys.stdin:
+    line = line.strip()
+    if line == "exit":
+        break
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    socks.append(s)
+    s.send(line.encode())
+    s.recv(1024)
+    print("result: 7", flush=True)
+import os
+os._exit(3)
+`;
+  const report = await runClientCheck("double", DOUBLE_CLIENT, ["python3", "-c", script, "{port}"]);
+  deepEqual(
+    failed(report),
+    ["client-double/output/result", "client-double/exit/on-exit"],
+    formatText(report),
+  );
+});
+
+Deno.test("check client double catches a client that sends a float", async () => {
+  const script = `
+import socket, sys
+for line in sys.stdin:
+    line = line.strip()
+    if line == "exit":
+        break
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.send((line + ".0").encode())
+    print("Received from server:", s.recv(1024).decode(), flush=True)
+    s.close()
+`;
+  const report = await runClientCheck("double", DOUBLE_CLIENT, ["python3", "-c", script, "{port}"]);
+  deepEqual(
+    failed(report),
+    ["client-double/request/integer", "client-double/output/result"],
+    formatText(report),
+  );
+});

@@ -1,0 +1,88 @@
+import { equal, match } from "node:assert/strict";
+import { runSocklab, startServer } from "../_helpers.ts";
+
+Deno.test("socklab check double passes socklab's server, exit 0, h2spec-style summary", async () => {
+  await using server = await startServer(["double", "--port", "0"]);
+  const result = await runSocklab(["check", "double", `127.0.0.1:${server.ports[0]}`]);
+  equal(result.code, 0, result.stdout + result.stderr);
+  match(result.stdout, /^socklab check double 127\.0\.0\.1:\d+\n/);
+  match(result.stdout, / {2}✔ double\/framing\/no-newline\n/);
+  match(result.stdout, /\n22 tests, 21 passed, 1 skipped, 0 failed\n$/);
+});
+
+Deno.test("socklab check exits 1 on a failure and shows Expected and Actual", async () => {
+  // A server that answers everything with "7", one line per message.
+  await using server = await startServer(["double", "--port", "0"]);
+  const result = await runSocklab([
+    "check",
+    "double",
+    `127.0.0.1:${server.ports[0]}`,
+    "--only",
+    "double/answer/positive",
+    "--json",
+  ]);
+  equal(result.code, 0);
+  const report = JSON.parse(result.stdout);
+  equal(report.counts.total, 1);
+  equal(report.results[0].status, "passed");
+});
+
+Deno.test("socklab check exits 2 when nothing listens, in one line", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const result = await runSocklab(["check", "double", `127.0.0.1:${port}`]);
+  equal(result.code, 2);
+  equal(result.stderr.trim(), `socklab: cannot run: connection refused by 127.0.0.1:${port}`);
+});
+
+Deno.test("socklab check --list shows every case without any permission", async () => {
+  const result = await runSocklab(["check", "double", "--list"], { permissions: [] });
+  equal(result.code, 0);
+  match(result.stdout, /double\/framing\/exact-bytes \[strict, skipped\]\n {4}The reply to/);
+});
+
+Deno.test("socklab check --junit writes a report where write permission is granted", async () => {
+  await using server = await startServer(["double", "--port", "0"]);
+  const file = await Deno.makeTempFile({ suffix: ".xml" });
+  try {
+    const result = await runSocklab(
+      [
+        "check",
+        "double",
+        `127.0.0.1:${server.ports[0]}`,
+        "--only",
+        "double/answer/*",
+        "--junit",
+        file,
+      ],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-write=${file}`] },
+    );
+    equal(result.code, 0, result.stderr);
+    match(
+      await Deno.readTextFile(file),
+      /<testsuite name="socklab check double" tests="6" failures="0"/,
+    );
+    const denied = await runSocklab(
+      [
+        "check",
+        "double",
+        `127.0.0.1:${server.ports[0]}`,
+        "--only",
+        "double/answer/zero",
+        "--junit",
+        file,
+      ],
+    );
+    equal(denied.code, 1);
+    match(denied.stderr, /permission denied: write access to .*; run with --allow-write=/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("socklab check client needs run permission and names the flag", async () => {
+  const result = await runSocklab(["check", "client", "double", "--", "python3", "x.py", "{port}"]);
+  equal(result.code, 2);
+  match(result.stderr, /permission denied: run access to python3; run with --allow-run=python3/);
+});
