@@ -6,12 +6,14 @@
  * @module
  */
 
+import { EMBEDDED_PERMISSIONS } from "../scripts/compile.ts";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The permissions the CLI gets in tests: exactly what the deno tasks and the binary grant. */
-export const CLI_PERMISSIONS = ["--allow-net=127.0.0.1"];
+/** The permissions the CLI gets in tests: exactly the set the compiled binary embeds. */
+export const CLI_PERMISSIONS: readonly string[] = EMBEDDED_PERMISSIONS;
 
 /** Rejects with `what` if `promise` has not settled within `ms`. */
 export async function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -159,7 +161,7 @@ export class Child implements AsyncDisposable {
 /** Starts `socklab ARGS` with the CLI permissions. */
 export function socklab(
   args: string[],
-  options: { stdin?: boolean; permissions?: string[] } = {},
+  options: { stdin?: boolean; permissions?: readonly string[] } = {},
 ): Child {
   return new Child(Deno.execPath(), [
     "run",
@@ -173,7 +175,7 @@ export function socklab(
 /** Runs `socklab ARGS` to completion, feeding `input` on stdin. */
 export async function runSocklab(
   args: string[],
-  options: { input?: string; permissions?: string[]; ms?: number } = {},
+  options: { input?: string; permissions?: readonly string[]; ms?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = socklab(args, {
     stdin: options.input !== undefined,
@@ -202,7 +204,7 @@ const READY = /^socklab (\S+) listening on (\S+):(\d+)$/;
 export async function startServer(
   args: string[],
   listeners = 1,
-  options: { stdin?: boolean; permissions?: string[] } = {},
+  options: { stdin?: boolean; permissions?: readonly string[] } = {},
 ): Promise<RunningServer> {
   const child = socklab(["server", ...args], options);
   let lines: string[];

@@ -1,5 +1,6 @@
 import { equal, match } from "node:assert/strict";
 import { runSocklab, startServer } from "../_helpers.ts";
+import { serve } from "../../src/net/server.ts";
 
 Deno.test("socklab check double passes socklab's server, exit 0, h2spec-style summary", async () => {
   await using server = await startServer(["double", "--port", "0"]);
@@ -11,20 +12,24 @@ Deno.test("socklab check double passes socklab's server, exit 0, h2spec-style su
 });
 
 Deno.test("socklab check exits 1 on a failure and shows Expected and Actual", async () => {
-  // A server that answers everything with "7", one line per message.
-  await using server = await startServer(["double", "--port", "0"]);
-  const result = await runSocklab([
-    "check",
-    "double",
-    `127.0.0.1:${server.ports[0]}`,
-    "--only",
-    "double/answer/positive",
-    "--json",
-  ]);
-  equal(result.code, 0);
-  const report = JSON.parse(result.stdout);
-  equal(report.counts.total, 1);
-  equal(report.results[0].status, "passed");
+  // A server that answers every message with "7".
+  await using server = serve({
+    name: "seven",
+    open: (peer) => ({ message: () => peer.sendText("7\n") }),
+  }, { port: 0 });
+  const target = `127.0.0.1:${server.addr.port}`;
+  const result = await runSocklab(["check", "double", target, "--only", "double/answer/zero"]);
+  equal(result.code, 1);
+  match(
+    result.stdout,
+    / {2}× double\/answer\/zero\n {4}-> Zero gets 0\.\n {7}Expected: "0"\n {9}Actual: "7\\n"\n/,
+  );
+  match(result.stdout, /1 tests, 0 passed, 0 skipped, 1 failed\n$/);
+  const json = await runSocklab(["check", "double", target, "--only", "double/answer/*", "--json"]);
+  equal(json.code, 1);
+  const report = JSON.parse(json.stdout);
+  equal(report.counts.total, 6);
+  equal(report.results[0].actual, '"7\\n"');
 });
 
 Deno.test("socklab check exits 2 when nothing listens, in one line", async () => {
