@@ -72,14 +72,14 @@ function renderValue(value: unknown): string {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { formatTextRecord } from "./log.ts";
  *
  * const line = formatTextRecord({
  *   category: ["socklab", "server"], level: "info", message: ["up on ", "127.0.0.1:1"],
  *   rawMessage: "", timestamp: Date.UTC(2026, 0, 1, 2, 3, 4, 5), properties: {},
  * });
- * assertEquals(line, "02:03:04.005 INFO  server: up on 127.0.0.1:1\n");
+ * deepEqual(line, "02:03:04.005 INFO  server: up on 127.0.0.1:1\n");
  * ```
  */
 export function formatTextRecord(record: LogRecord): string {

@@ -33,10 +33,10 @@ const PERMISSION_PATTERN = /Requires (\w+) access to "?([^",]+)"?/;
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { describePermissionDenial } from "./errors.ts";
  *
- * assertEquals(
+ * deepEqual(
  *   describePermissionDenial('Requires net access to "127.0.0.1:9001", run again with the --allow-net flag'),
  *   "permission denied: net access to 127.0.0.1:9001; run with --allow-net=127.0.0.1:9001",
  * );
@@ -62,11 +62,11 @@ export interface FailureContext {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { describeFailure } from "./errors.ts";
  *
  * const error = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
- * assertEquals(
+ * deepEqual(
  *   describeFailure(error, { action: "connect", address: "127.0.0.1:9001" }),
  *   "connection refused by 127.0.0.1:9001",
  * );

@@ -15,10 +15,10 @@ export interface Address {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parsePort } from "./address.ts";
  *
- * assertEquals(parsePort("9001"), 9001);
+ * deepEqual(parsePort("9001"), 9001);
  * ```
  */
 export function parsePort(text: string): number {
@@ -34,11 +34,11 @@ export function parsePort(text: string): number {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parseAddress } from "./address.ts";
  *
- * assertEquals(parseAddress("[::1]:9001"), { hostname: "::1", port: 9001 });
- * assertEquals(parseAddress("9002"), { hostname: "127.0.0.1", port: 9002 });
+ * deepEqual(parseAddress("[::1]:9001"), { hostname: "::1", port: 9001 });
+ * deepEqual(parseAddress("9002"), { hostname: "127.0.0.1", port: 9002 });
  * ```
  */
 export function parseAddress(text: string, defaultHost = "127.0.0.1"): Address {
@@ -61,10 +61,10 @@ export function parseAddress(text: string, defaultHost = "127.0.0.1"): Address {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { formatAddress } from "./address.ts";
  *
- * assertEquals(formatAddress({ hostname: "::1", port: 80 }), "[::1]:80");
+ * deepEqual(formatAddress({ hostname: "::1", port: 80 }), "[::1]:80");
  * ```
  */
 export function formatAddress(address: Address): string {
@@ -81,11 +81,11 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parseDuration } from "./address.ts";
  *
- * assertEquals(parseDuration("1.5s"), 1500);
- * assertEquals(parseDuration("250"), 250);
+ * deepEqual(parseDuration("1.5s"), 1500);
+ * deepEqual(parseDuration("250"), 250);
  * ```
  */
 export function parseDuration(text: string): number {
@@ -107,10 +107,10 @@ export function parseDuration(text: string): number {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parseIntegerOption } from "./address.ts";
  *
- * assertEquals(parseIntegerOption("8192", "--max-line-bytes", 1, 1 << 20), 8192);
+ * deepEqual(parseIntegerOption("8192", "--max-line-bytes", 1, 1 << 20), 8192);
  * ```
  */
 export function parseIntegerOption(text: string, what: string, min: number, max: number): number {

@@ -13,11 +13,11 @@ export const TIMEOUT: unique symbol = Symbol("timeout");
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { TIMEOUT, within } from "./deadline.ts";
  *
- * assertEquals(await within(Promise.resolve(1), 1000), 1);
- * assertEquals(await within(new Promise(() => {}), 1), TIMEOUT);
+ * deepEqual(await within(Promise.resolve(1), 1000), 1);
+ * deepEqual(await within(new Promise(() => {}), 1), TIMEOUT);
  * ```
  */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {

@@ -22,10 +22,10 @@ const NAMED: Record<number, string> = { 9: "\\t", 10: "\\n", 13: "\\r", 34: '\\"
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { escapeBytes } from "./escape.ts";
  *
- * assertEquals(escapeBytes(new Uint8Array([50, 49, 10, 0])), '"21\\n\\x00"');
+ * deepEqual(escapeBytes(new Uint8Array([50, 49, 10, 0])), '"21\\n\\x00"');
  * ```
  */
 export function escapeBytes(bytes: Uint8Array, options: EscapeOptions = {}): string {

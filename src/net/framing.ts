@@ -54,14 +54,14 @@ const CR = 13;
  *
  * @example Split two lines arriving in one chunk
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { LineFramer } from "./framing.ts";
  *
  * const seen: string[] = [];
  * const framer = new LineFramer();
  * framer.push(new TextEncoder().encode("21\r\n4"), (m, t) => seen.push(`${new TextDecoder().decode(m)}/${t}`));
  * framer.flush((m, t) => seen.push(`${new TextDecoder().decode(m)}/${t}`));
- * assertEquals(seen, ["21/crlf", "4/none"]);
+ * deepEqual(seen, ["21/crlf", "4/none"]);
  * ```
  */
 export class LineFramer {

@@ -38,7 +38,7 @@ export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024;
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { Outbox } from "./outbox.ts";
  *
  * const written: string[] = [];
@@ -49,7 +49,7 @@ export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024;
  * outbox.pushText("2\n");
  * outbox.flush();
  * await outbox.drained();
- * assertEquals(written, ["42\n"]);
+ * deepEqual(written, ["42\n"]);
  * ```
  */
 export class Outbox {

@@ -39,12 +39,12 @@ function isSpace(byte: number): boolean {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parseInteger } from "./double.ts";
  *
  * const bytes = (s: string) => new TextEncoder().encode(s);
- * assertEquals(parseInteger(bytes(" +1_000 ")), 1000);
- * assertEquals(parseInteger(bytes("1__0")), undefined);
+ * deepEqual(parseInteger(bytes(" +1_000 ")), 1000);
+ * deepEqual(parseInteger(bytes("1__0")), undefined);
  * ```
  */
 export function parseInteger(bytes: Uint8Array): number | bigint | undefined {
@@ -89,11 +89,11 @@ export function parseInteger(bytes: Uint8Array): number | bigint | undefined {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { doubleReply } from "./double.ts";
  *
- * assertEquals(doubleReply(new TextEncoder().encode("21")), "42");
- * assertEquals(doubleReply(new TextEncoder().encode("abc")), "Received data is not a valid integer");
+ * deepEqual(doubleReply(new TextEncoder().encode("21")), "42");
+ * deepEqual(doubleReply(new TextEncoder().encode("abc")), "Received data is not a valid integer");
  * ```
  */
 export function doubleReply(request: Uint8Array): string {
@@ -115,10 +115,10 @@ export type DoubleVerdict =
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { judgeDoubleReply } from "./double.ts";
  *
- * assertEquals(judgeDoubleReply("21", "42"), { kind: "ok", value: 42n });
+ * deepEqual(judgeDoubleReply("21", "42"), { kind: "ok", value: 42n });
  * ```
  */
 export function judgeDoubleReply(request: string, reply: string): DoubleVerdict {
