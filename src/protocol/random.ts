@@ -77,9 +77,9 @@ export function checkRandomOptions(options: RandomOptions): RandomOptions {
  * ```
  */
 export function drawRandomNumbers(source: RandomSource, options: RandomOptions): number[] {
-  const { count, min, max } = checkRandomOptions(options);
+  const { count } = checkRandomOptions(options);
   const numbers = new Array<number>(count);
-  for (let i = 0; i < count; i++) numbers[i] = randomInteger(source, min, max);
+  for (let i = 0; i < count; i++) numbers[i] = randomInteger(source, options);
   return numbers;
 }
 

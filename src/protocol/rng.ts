@@ -103,7 +103,7 @@ function rotl(x: number, k: number): number {
  *
  * const a = createRandomSource(7);
  * const b = createRandomSource(7);
- * deepEqual(randomInteger(a, 1, 100), randomInteger(b, 1, 100));
+ * deepEqual(randomInteger(a, { min: 1, max: 100 }), randomInteger(b, { min: 1, max: 100 }));
  * ```
  */
 export function createRandomSource(seed?: number): RandomSource {
@@ -113,6 +113,14 @@ export function createRandomSource(seed?: number): RandomSource {
 }
 
 const TWO_32 = 2 ** 32;
+
+/** An inclusive range of integers. */
+export interface IntegerRange {
+  /** The smallest value (a safe integer). */
+  min: number;
+  /** The largest value (a safe integer, at least `min`). */
+  max: number;
+}
 
 /**
  * A uniformly distributed integer in `min..max` (both included, any safe
@@ -124,10 +132,11 @@ const TWO_32 = 2 ** 32;
  * import { deepEqual } from "node:assert/strict";
  * import { createRandomSource, randomInteger } from "./rng.ts";
  *
- * deepEqual(randomInteger(createRandomSource(1), 5, 5), 5);
+ * deepEqual(randomInteger(createRandomSource(1), { min: 5, max: 5 }), 5);
  * ```
  */
-export function randomInteger(source: RandomSource, min: number, max: number): number {
+export function randomInteger(source: RandomSource, range: IntegerRange): number {
+  const { min, max } = range;
   if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max) {
     throw new RangeError(
       `Cannot draw an integer from ${min} to ${max}: need safe integers with min <= max`,
@@ -142,8 +151,8 @@ export function randomInteger(source: RandomSource, min: number, max: number): n
     return min + (draw % span);
   }
   const bigSpan = BigInt(max) - BigInt(min) + 1n;
-  const range = 1n << 64n;
-  const limit = range - (range % bigSpan);
+  const words = 1n << 64n;
+  const limit = words - (words % bigSpan);
   while (true) {
     const draw = (BigInt(source.nextUint32()) << 32n) | BigInt(source.nextUint32());
     if (draw < limit) return Number(BigInt(min) + (draw % bigSpan));

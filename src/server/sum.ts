@@ -63,7 +63,8 @@ export function sumService(options: SumServiceOptions = {}): Service {
   const log = getLogger(["socklab", "server", "sum"]);
   const name = options.name ?? DEFAULT_SERVER_NAME;
   const random = options.random ?? createRandomSource();
-  const serverNumber = () => options.number ?? randomInteger(random, SUM_MIN, SUM_MAX);
+  const serverNumber = () =>
+    options.number ?? randomInteger(random, { min: SUM_MIN, max: SUM_MAX });
   return {
     name: "sum",
     open(peer) {

@@ -87,7 +87,7 @@ Deno.test("socklab server sum --seed makes the server's numbers reproducible", a
   equal(result.code, 0, result.stderr);
   const source = createRandomSource(42);
   const expected = [1, 2, 3].map((n) => {
-    const drawn = randomInteger(source, 1, 100);
+    const drawn = randomInteger(source, { min: 1, max: 100 });
     return `Client Number: ${n} | Server Number: ${drawn} | Sum: ${n + drawn}`;
   });
   equal(

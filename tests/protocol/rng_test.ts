@@ -53,7 +53,7 @@ Deno.test("randomInteger() stays within min..max and hits both ends (property)",
         const source = createRandomSource(seed);
         const seen = new Set<number>();
         for (let i = 0; i < 200; i++) {
-          const value = randomInteger(source, min, min + width);
+          const value = randomInteger(source, { min, max: min + width });
           equal(Number.isSafeInteger(value) && value >= min && value <= min + width, true);
           seen.add(value);
         }
@@ -69,7 +69,7 @@ Deno.test("randomInteger() handles spans beyond 32 bits up to the whole safe ran
   fc.assert(
     fc.property(fc.nat(), safe, safe, (seed, a, b) => {
       const [min, max] = a <= b ? [a, b] : [b, a];
-      const value = randomInteger(createRandomSource(seed), min, max);
+      const value = randomInteger(createRandomSource(seed), { min, max });
       equal(Number.isSafeInteger(value) && value >= min && value <= max, true);
     }),
     { numRuns: 2000 },
@@ -82,7 +82,9 @@ Deno.test("randomInteger() has no modulo bias where a modulo would have one", ()
   const span = 3 * 2 ** 30;
   let low = 0;
   const runs = 30_000;
-  for (let i = 0; i < runs; i++) if (randomInteger(source, 0, span - 1) < 2 ** 30) low++;
+  for (let i = 0; i < runs; i++) {
+    if (randomInteger(source, { min: 0, max: span - 1 }) < 2 ** 30) low++;
+  }
   // Unbiased: 1/3 (10000 ± ~250 at 3 sigma); biased: 1/2 (15000).
   equal(Math.abs(low - runs / 3) < 400, true, `${low} of ${runs} in the first third`);
 });
@@ -91,7 +93,7 @@ Deno.test("randomInteger() is uniform on 1..100 (chi-square)", () => {
   const source = createRandomSource(2024);
   const counts = new Array(100).fill(0);
   const runs = 100_000;
-  for (let i = 0; i < runs; i++) counts[randomInteger(source, 1, 100) - 1]++;
+  for (let i = 0; i < runs; i++) counts[randomInteger(source, { min: 1, max: 100 }) - 1]++;
   const expected = runs / 100;
   const chi2 = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
   // 99 degrees of freedom: the 99.9th percentile is about 148.
@@ -100,8 +102,8 @@ Deno.test("randomInteger() is uniform on 1..100 (chi-square)", () => {
 
 Deno.test("randomInteger() refuses an empty or unsafe range", () => {
   const source = createRandomSource(1);
-  throws(() => randomInteger(source, 2, 1), RangeError);
-  throws(() => randomInteger(source, 0, 2 ** 53), RangeError);
-  throws(() => randomInteger(source, 0.5, 1), RangeError);
-  equal(randomInteger(source, 5, 5), 5);
+  throws(() => randomInteger(source, { min: 2, max: 1 }), RangeError);
+  throws(() => randomInteger(source, { min: 0, max: 2 ** 53 }), RangeError);
+  throws(() => randomInteger(source, { min: 0.5, max: 1 }), RangeError);
+  equal(randomInteger(source, { min: 5, max: 5 }), 5);
 });
