@@ -171,7 +171,16 @@ async function exchangeOnce(
   } catch (error) {
     const line = describeFailure(error, { action: "connect", address });
     log.error("{line}", { line });
-    if (options.json) printJson(io, { server: address, ok: false, error: line });
+    if (options.json) {
+      printJson(io, {
+        server: address,
+        dialect: options.format,
+        ok: false,
+        clientName: request.name,
+        clientNumber: request.number,
+        error: line,
+      });
+    }
     return false;
   }
   const verdict = judge(result);
