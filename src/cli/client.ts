@@ -7,6 +7,8 @@
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { registerDoubleClient } from "./client_double.ts";
+import { registerSumClient } from "./client_sum.ts";
+import { registerRandomClient } from "./client_random.ts";
 
 /** Registers `socklab client` and its subcommands on `program`. */
 export function registerClientCommand(
@@ -16,5 +18,7 @@ export function registerClientCommand(
 ): Command {
   const client = program.command("client").description("talk to a server of one service");
   registerDoubleClient(client, io, setExit);
+  registerSumClient(client, io, setExit);
+  registerRandomClient(client, io, setExit);
   return client;
 }

@@ -9,6 +9,8 @@ import type { Service } from "../net/server.ts";
 import type { CliIO } from "./io.ts";
 import { doubleService } from "../server/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
+import { sumEntry } from "./service_sum.ts";
+import { randomEntry } from "./service_random.ts";
 
 /** What a service may ask of the command that runs it. */
 export interface ServiceContext {
@@ -45,6 +47,8 @@ export const SERVICES: readonly ServiceEntry[] = [
     summary: "replies with twice the integer it is sent (write-up 000)",
     create: () => doubleService(),
   },
+  sumEntry,
+  randomEntry,
 ];
 
 /** Looks a service up by name. */
