@@ -20,7 +20,7 @@ export interface RecordedMessage {
   terminator: Terminator;
 }
 
-/** Everything observed while the client ran. */
+/** Everything observed during one run of the client. */
 export interface ClientRecord {
   /** Messages received by the reference server, in order. */
   messages: RecordedMessage[];
@@ -35,24 +35,28 @@ export interface ClientRecord {
   exitCode: number | null;
   /** The scripted input it was given. */
   input: string;
-  /** Whether the run used `--strict`. */
-  strict: boolean;
 }
 
-/** One requirement on a client, judged from the record of its run. */
+/** One requirement on a client, judged from the records of its runs (one per scenario run). */
 export interface ClientCase {
   id: string;
   requirement: string;
   strictOnly?: boolean;
-  judge(record: ClientRecord): Verdict;
+  judge(runs: readonly ClientRecord[]): Verdict;
+}
+
+/** One run of the client: its scripted input and the reference service it talks to. */
+export interface ClientRun {
+  /** The scripted input fed on the client's stdin. */
+  input: string;
+  /** The reference service for this run. */
+  service(): Service;
 }
 
 /** How to exercise a client of one service. */
 export interface ClientScenario {
-  /** The scripted input fed on the client's stdin. */
-  input: string;
-  /** The reference service; `record` gets what it sees. */
-  service(record: ClientRecord): Service;
+  /** The runs, in order (e.g. an ordinary exchange, then an out-of-range number). */
+  runs: readonly ClientRun[];
   cases: readonly ClientCase[];
 }
 
@@ -110,27 +114,30 @@ export async function runClientCheck(
   options: ClientCheckOptions = {},
 ): Promise<CheckReport> {
   const started = performance.now();
-  const record: ClientRecord = {
-    messages: [],
-    connections: 0,
-    closedByClient: 0,
-    stdout: "",
-    stderr: "",
-    exitCode: null,
-    input: scenario.input,
-    strict: options.strict ?? false,
-  };
-  const reference = recording(scenario.service(record), record);
-  const servers: Server[] = [];
-  try {
-    for (const port of options.ports ?? [0]) {
-      servers.push(serve(reference, { port, lingerMs: 200, shutdownTimeoutMs: 1000 }));
+  const records: ClientRecord[] = [];
+  for (const run of scenario.runs) {
+    const record: ClientRecord = {
+      messages: [],
+      connections: 0,
+      closedByClient: 0,
+      stdout: "",
+      stderr: "",
+      exitCode: null,
+      input: run.input,
+    };
+    records.push(record);
+    const reference = recording(run.service(), record);
+    const servers: Server[] = [];
+    try {
+      for (const port of options.ports ?? [0]) {
+        servers.push(serve(reference, { port, lingerMs: 200, shutdownTimeoutMs: 1000 }));
+      }
+      if (records.length === 1) options.onListening?.(servers.map((s) => s.address));
+      const [program, ...args] = substitute(command, "127.0.0.1", servers[0].addr.port);
+      await runProgram(program, args, run.input, options.timeoutMs ?? 10_000, record);
+    } finally {
+      await Promise.all(servers.map((s) => s.shutdown()));
     }
-    options.onListening?.(servers.map((s) => s.address));
-    const [program, ...args] = substitute(command, "127.0.0.1", servers[0].addr.port);
-    await runProgram(program, args, scenario.input, options.timeoutMs ?? 10_000, record);
-  } finally {
-    await Promise.all(servers.map((s) => s.shutdown()));
   }
   const patterns = (options.only ?? []).map(globToRegExp);
   const results: CaseResult[] = [];
@@ -138,7 +145,7 @@ export async function runClientCheck(
     if (patterns.length > 0 && !patterns.some((p) => p.test(testCase.id))) continue;
     const verdict: Verdict = testCase.strictOnly && !options.strict
       ? { status: "skipped", reason: "classroom-exact check; run with --strict" }
-      : testCase.judge(record);
+      : testCase.judge(records);
     results.push({
       id: testCase.id,
       requirement: testCase.requirement,

@@ -4,6 +4,7 @@
  * @module
  */
 import { escapeBytes, escapeText } from "../../net/escape.ts";
+import { type Terminator, TERMINATOR_BYTES } from "../../net/framing.ts";
 import type { ReadOutcome } from "../probe.ts";
 import type { CaseContext } from "../types.ts";
 
@@ -21,9 +22,9 @@ export function describeOutcome(outcome: ReadOutcome): string {
   }
 }
 
-function withTerminator(bytes: Uint8Array, terminator: "lf" | "crlf" | "none"): Uint8Array {
-  if (terminator === "none") return bytes;
-  const tail = terminator === "lf" ? [10] : [13, 10];
+/** Bytes with their terminator put back, to show exactly what was on the wire. */
+export function withTerminator(bytes: Uint8Array, terminator: Terminator): Uint8Array {
+  const tail = TERMINATOR_BYTES[terminator];
   const out = new Uint8Array(bytes.length + tail.length);
   out.set(bytes);
   out.set(tail, bytes.length);

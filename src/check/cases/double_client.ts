@@ -7,8 +7,8 @@
  */
 import { parseInteger } from "../../protocol/double.ts";
 import { doubleService } from "../../server/double.ts";
-import { escapeBytes } from "../../net/escape.ts";
 import type { ClientCase, ClientRecord, ClientScenario } from "../client_runner.ts";
+import { describeExit, outputOf, shownMessages } from "./_client_common.ts";
 import { fail, PASS } from "../types.ts";
 
 const NUMBERS = ["21", "-4"];
@@ -17,21 +17,13 @@ function requests(record: ClientRecord): (number | bigint | undefined)[] {
   return record.messages.map((m) => parseInteger(m.bytes));
 }
 
-function shown(record: ClientRecord): string {
-  if (record.messages.length === 0) return "no request at all";
-  return record.messages.map((m) => escapeBytes(withTerminator(m))).join(", ");
-}
-
-function withTerminator(m: ClientRecord["messages"][number]): Uint8Array {
-  const tail = m.terminator === "lf" ? [10] : m.terminator === "crlf" ? [13, 10] : [];
-  return new Uint8Array([...m.bytes, ...tail]);
-}
+const shown = shownMessages;
 
 const CASES: readonly ClientCase[] = [
   {
     id: "client-double/request/one-per-number",
     requirement: "Each number typed is sent to the server as one request.",
-    judge: (record) =>
+    judge: ([record]) =>
       record.messages.length === NUMBERS.length
         ? PASS
         : fail(`${NUMBERS.length} requests (${NUMBERS.join(", ")})`, shown(record)),
@@ -39,7 +31,7 @@ const CASES: readonly ClientCase[] = [
   {
     id: "client-double/request/integer",
     requirement: "A request is the integer as typed, in decimal.",
-    judge: (record) => {
+    judge: ([record]) => {
       const got = requests(record).map((n) => n === undefined ? "?" : String(n));
       return got.join(",") === NUMBERS.join(",") ? PASS : fail(NUMBERS.join(", "), shown(record));
     },
@@ -49,8 +41,10 @@ const CASES: readonly ClientCase[] = [
     strictOnly: true,
     requirement:
       "A request is exactly the digits typed: no newline, nothing else (the write-up's client).",
-    judge: (record) => {
-      const exact = record.messages.map((m) => new TextDecoder().decode(withTerminator(m)));
+    judge: ([record]) => {
+      const exact = record.messages.map((m) =>
+        new TextDecoder().decode(m.bytes) + { lf: "\n", crlf: "\r\n", none: "" }[m.terminator]
+      );
       return exact.join(",") === NUMBERS.join(",")
         ? PASS
         : fail(NUMBERS.map((n) => `"${n}"`).join(", "), shown(record));
@@ -59,19 +53,19 @@ const CASES: readonly ClientCase[] = [
   {
     id: "client-double/output/result",
     requirement: "The client prints each result it received (42 and -8).",
-    judge: (record) => {
+    judge: ([record]) => {
       const missing = ["42", "-8"].filter((n) =>
         !new RegExp(`(^|[^\\d-])${n}(?!\\d)`).test(record.stdout)
       );
       return missing.length === 0
         ? PASS
-        : fail(`output showing ${missing.join(" and ")}`, escapeOutput(record));
+        : fail(`output showing ${missing.join(" and ")}`, outputOf(record));
     },
   },
   {
     id: "client-double/exit/on-exit",
     requirement: "Typing `exit` ends the client, with exit status 0.",
-    judge: (record) =>
+    judge: ([record]) =>
       record.exitCode === 0 ? PASS : fail(
         "exit status 0",
         record.exitCode === null
@@ -82,7 +76,7 @@ const CASES: readonly ClientCase[] = [
   {
     id: "client-double/connection/closed",
     requirement: "The client closes every connection it opens.",
-    judge: (record) =>
+    judge: ([record]) =>
       record.connections > 0 && record.closedByClient === record.connections ? PASS : fail(
         `${record.connections} connection(s) closed by the client`,
         `${record.closedByClient} of ${record.connections} closed`,
@@ -90,13 +84,8 @@ const CASES: readonly ClientCase[] = [
   },
 ];
 
-function escapeOutput(record: ClientRecord): string {
-  return escapeBytes(new TextEncoder().encode(record.stdout), { limit: 300 });
-}
-
 /** The double client scenario. */
 export const DOUBLE_CLIENT: ClientScenario = {
-  input: NUMBERS.join("\n") + "\nexit\n",
-  service: () => doubleService(),
+  runs: [{ input: NUMBERS.join("\n") + "\nexit\n", service: () => doubleService() }],
   cases: CASES,
 };
