@@ -128,6 +128,7 @@ export async function runChecks(
   const timeoutMs = options.timeoutMs ?? 2000;
   const started = now();
   const results: CaseResult[] = [];
+  const shared: Record<string, unknown> = {};
   let reached = false;
   const record = (testCase: CheckCase, verdict: Verdict, durationMs: number) => {
     const result: CaseResult = {
@@ -154,6 +155,7 @@ export async function runChecks(
       strict: options.strict ?? false,
       dialect: options.dialect,
       signal: controller.signal,
+      shared,
       remainingMs: () => Math.max(0, deadline - now()),
       connect: async () => {
         let conn: Deno.TcpConn;

@@ -38,6 +38,8 @@ export interface CaseContext {
   dialect?: string;
   /** Aborted when the case's time is up. */
   signal: AbortSignal;
+  /** State shared by the cases of one run (e.g. "the server stopped on purpose"). */
+  shared: Record<string, unknown>;
 }
 
 /** One named requirement and the procedure that checks it. */

@@ -5,12 +5,16 @@
  */
 import type { CheckCase } from "../types.ts";
 import { DOUBLE_CASES } from "./double.ts";
+import { SUM_CASES } from "./sum.ts";
+import { RANDOM_CASES } from "./random.ts";
 import { DOUBLE_CLIENT } from "./double_client.ts";
 import type { ClientScenario } from "../client_runner.ts";
 
 /** Every service's conformance cases. */
 export const CASE_TABLES: Readonly<Record<string, readonly CheckCase[]>> = {
   double: DOUBLE_CASES,
+  sum: SUM_CASES,
+  random: RANDOM_CASES,
 };
 
 /** Every service's client scenario (`socklab check client SERVICE -- COMMAND`). */
