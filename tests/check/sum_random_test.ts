@@ -48,12 +48,12 @@ Deno.test("socklab's sum server passes every sum case, strict and destructive on
 });
 
 Deno.test("check sum skips what follows once the server stops after an out-of-range number", async () => {
-  let server: ReturnType<typeof serve> | undefined;
-  const service = sumService({
-    number: 50,
-    onOutOfRange: () => void server!.shutdown(),
+  const stop = Promise.withResolvers<void>();
+  const server = serve(sumService({ number: 50, onOutOfRange: () => stop.resolve() }), {
+    port: 0,
+    lingerMs: 100,
   });
-  server = serve(service, { port: 0, lingerMs: 100 });
+  stop.promise.then(() => server.shutdown());
   const report = await runChecks(
     "sum",
     { hostname: "127.0.0.1", port: server.addr.port },

@@ -65,13 +65,7 @@ const CASES: readonly ClientCase[] = [
   {
     id: "client-double/exit/on-exit",
     requirement: "Typing `exit` ends the client, with exit status 0.",
-    judge: ([record]) =>
-      record.exitCode === 0 ? PASS : fail(
-        "exit status 0",
-        record.exitCode === null
-          ? "still running at the deadline"
-          : `exit status ${record.exitCode}`,
-      ),
+    judge: ([record]) => record.exitCode === 0 ? PASS : fail("exit status 0", describeExit(record)),
   },
   {
     id: "client-double/connection/closed",
