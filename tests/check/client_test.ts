@@ -1,6 +1,8 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { runClientCheck } from "../../src/check/client_runner.ts";
 import { DOUBLE_CLIENT } from "../../src/check/cases/double_client.ts";
+import { SUM_CLIENT } from "../../src/check/cases/sum_client.ts";
+import { RANDOM_CLIENT } from "../../src/check/cases/random_client.ts";
 import { formatText } from "../../src/check/report.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -84,6 +86,86 @@ for line in sys.stdin:
   deepEqual(
     failed(report),
     ["client-double/request/integer", "client-double/output/result"],
+    formatText(report),
+  );
+});
+
+const fixture = (name: string) =>
+  new URL(`../fixtures/classroom/${name}`, import.meta.url).pathname;
+
+Deno.test("check client sum passes both classroom clients strictly, and socklab's client", async () => {
+  for (const script of ["sum_text_client.py", "sum_json_client.py"]) {
+    const report = await runClientCheck("sum", SUM_CLIENT, ["python3", fixture(script), "{port}"], {
+      strict: true,
+    });
+    deepEqual(failed(report), [], formatText(report));
+  }
+  const ours = await runClientCheck("sum", SUM_CLIENT, [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "client",
+    "sum",
+    "--server",
+    "127.0.0.1:{port}",
+  ]);
+  deepEqual(failed(ours), [], formatText(ours));
+});
+
+Deno.test("check client sum catches a client that adds instead of reading, and crashes on 101", async () => {
+  const script = `
+import socket, sys
+n = int(sys.stdin.readline())
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.send(f"Client;{n}".encode())
+reply = s.recv(1024).decode()
+name, number = reply.split(";")
+print("sum:", n + n)
+s.close()
+`;
+  const report = await runClientCheck("sum", SUM_CLIENT, ["python3", "-c", script, "{port}"]);
+  deepEqual(
+    failed(report),
+    ["client-sum/output/sum", "client-sum/range/out-of-range"],
+    formatText(report),
+  );
+});
+
+Deno.test("check client random passes the classroom client and socklab's client", async () => {
+  const classroomReport = await runClientCheck("random", RANDOM_CLIENT, [
+    "python3",
+    fixture("random_client.py"),
+    "{port}",
+  ]);
+  deepEqual(failed(classroomReport), [], formatText(classroomReport));
+  const ours = await runClientCheck("random", RANDOM_CLIENT, [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "client",
+    "random",
+    "--server",
+    "127.0.0.1:{port}",
+  ]);
+  deepEqual(failed(ours), [], formatText(ours));
+});
+
+Deno.test("check client random catches a client that prints nothing", async () => {
+  const script = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.send(b"numbers please")
+s.recv(1024)
+s.close()
+`;
+  const report = await runClientCheck("random", RANDOM_CLIENT, ["python3", "-c", script, "{port}"]);
+  deepEqual(
+    failed(report),
+    ["client-random/request/none", "client-random/output/numbers"],
     formatText(report),
   );
 });

@@ -8,6 +8,8 @@ import { DOUBLE_CASES } from "./double.ts";
 import { SUM_CASES } from "./sum.ts";
 import { RANDOM_CASES } from "./random.ts";
 import { DOUBLE_CLIENT } from "./double_client.ts";
+import { SUM_CLIENT } from "./sum_client.ts";
+import { RANDOM_CLIENT } from "./random_client.ts";
 import type { ClientScenario } from "../client_runner.ts";
 
 /** Every service's conformance cases. */
@@ -20,4 +22,6 @@ export const CASE_TABLES: Readonly<Record<string, readonly CheckCase[]>> = {
 /** Every service's client scenario (`socklab check client SERVICE -- COMMAND`). */
 export const CLIENT_SCENARIOS: Readonly<Record<string, ClientScenario>> = {
   double: DOUBLE_CLIENT,
+  sum: SUM_CLIENT,
+  random: RANDOM_CLIENT,
 };
