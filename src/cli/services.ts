@@ -9,6 +9,7 @@ import type { Service } from "../net/server.ts";
 import type { CliIO } from "./io.ts";
 import { doubleService } from "../server/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
+import { chatEntry } from "./server_chat.ts";
 
 /** What a service may ask of the command that runs it. */
 export interface ServiceContext {
@@ -27,6 +28,11 @@ export interface ServiceEntry {
   readonly defaultPorts: readonly number[];
   /** One line for `--help`. */
   readonly summary: string;
+  /**
+   * The idle timeout when `--idle-timeout` is not given, if not the shared
+   * one (chat: 0, never, since a client may only read).
+   */
+  readonly defaultIdleTimeoutMs?: number;
   /** Adds the service's own flags to `socklab server` (shown in its help). */
   addOptions?(command: Command): void;
   /**
@@ -45,6 +51,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     summary: "replies with twice the integer it is sent (write-up 000)",
     create: () => doubleService(),
   },
+  chatEntry,
 ];
 
 /** Looks a service up by name. */
