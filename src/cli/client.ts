@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { registerDoubleClient } from "./client_double.ts";
+import { registerChatClient } from "./client_chat.ts";
 
 /** Registers `socklab client` and its subcommands on `program`. */
 export function registerClientCommand(
@@ -16,5 +17,6 @@ export function registerClientCommand(
 ): Command {
   const client = program.command("client").description("talk to a server of one service");
   registerDoubleClient(client, io, setExit);
+  registerChatClient(client, io, setExit);
   return client;
 }
