@@ -81,6 +81,20 @@ export class LineStream {
     );
   }
 
+  /** Waits until everything read so far (a partial last line included) matches `pattern`. */
+  async waitForText(pattern: RegExp, ms = 10_000): Promise<void> {
+    await deadline(
+      (async () => {
+        while (!pattern.test(this.#raw)) {
+          if (this.#ended) throw new Error(`stream ended without matching ${pattern}`);
+          await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        }
+      })(),
+      ms,
+      `text matching ${pattern}; seen so far:\n${JSON.stringify(this.text.slice(-2000))}`,
+    );
+  }
+
   /** Waits until `count` lines match `pattern`; returns them. */
   async waitForCount(pattern: RegExp, count: number, ms = 10_000): Promise<string[]> {
     return await deadline(

@@ -9,6 +9,7 @@ import type { CliIO } from "./io.ts";
 import { registerDoubleClient } from "./client_double.ts";
 import { registerSumClient } from "./client_sum.ts";
 import { registerRandomClient } from "./client_random.ts";
+import { registerChatClient } from "./client_chat.ts";
 
 /** Registers `socklab client` and its subcommands on `program`. */
 export function registerClientCommand(
@@ -20,5 +21,6 @@ export function registerClientCommand(
   registerDoubleClient(client, io, setExit);
   registerSumClient(client, io, setExit);
   registerRandomClient(client, io, setExit);
+  registerChatClient(client, io, setExit);
   return client;
 }

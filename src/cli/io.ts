@@ -14,6 +14,18 @@ export interface CliIO {
   stdinIsTerminal(): boolean;
   /** Reads stdin. */
   stdin: { read(buffer: Uint8Array): Promise<number | null> };
+  /** Writes a notice that is not a result to stderr, whole. @default to stdout */
+  err?(text: string): void;
+  /** The terminal, when stdin and stdout both are one (for line editing). */
+  terminal?(): Terminal | undefined;
+}
+
+/** A terminal that a command may put in raw mode to edit a line itself. */
+export interface Terminal {
+  /** Turns raw mode on or off (on: keys arrive one by one, unechoed). */
+  setRaw(raw: boolean): void;
+  /** The width of the terminal, in columns. */
+  columns(): number;
 }
 
 const encoder = new TextEncoder();
@@ -29,6 +41,20 @@ export const processIO: CliIO = {
   out: (text) => writeAllSync(Deno.stdout, text),
   stdinIsTerminal: () => Deno.stdin.isTerminal(),
   stdin: Deno.stdin,
+  err: (text) => writeAllSync(Deno.stderr, text),
+  terminal: () =>
+    Deno.stdin.isTerminal() && Deno.stdout.isTerminal()
+      ? {
+        setRaw: (raw) => Deno.stdin.setRaw(raw),
+        columns: () => {
+          try {
+            return Deno.consoleSize().columns;
+          } catch {
+            return 80;
+          }
+        },
+      }
+      : undefined,
 };
 
 /** Longest input line accepted from stdin. */

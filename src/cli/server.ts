@@ -39,7 +39,11 @@ export function addServerCoreOptions(command: Command): Command {
     .option("--max-line-bytes <bytes>", "largest message; longer ones get an error", "8192")
     .option("--max-connections <n>", "connections open at once per listener", "10000")
     .option("--max-pending-bytes <bytes>", "output that may wait for one client", "262144")
-    .option("--idle-timeout <duration>", "close a connection silent this long (0: never)", "5m")
+    .option(
+      "--idle-timeout <duration>",
+      "close a connection silent this long (0: never; chat: never unless given)",
+      "5m",
+    )
     .option("--message-timeout <duration>", "a started message must end within (0: never)", "10s")
     .option("--shutdown-timeout <duration>", "time allowed for a graceful shutdown", "5s");
 }
@@ -88,7 +92,8 @@ export function registerServerCommand(
   for (const entry of SERVICES) entry.addOptions?.(command);
   command.action(
     async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
-      setExit(await runServers(services, options, io));
+      const idleTimeoutGiven = command.getOptionValueSource("idleTimeout") === "cli";
+      setExit(await runServers(services, options, io, idleTimeoutGiven));
     },
   );
 }
@@ -97,6 +102,7 @@ async function runServers(
   requested: string[],
   options: CommonServerOptions & Record<string, unknown>,
   io: CliIO,
+  idleTimeoutGiven: boolean,
 ): Promise<number> {
   const log = getLogger(["socklab", "server"]);
   const names = requested.length > 0 ? [...new Set(requested)] : SERVICES.map((s) => s.name);
@@ -138,10 +144,13 @@ async function runServers(
       } catch (error) {
         throw usageError(error instanceof Error ? error.message : String(error));
       }
+      const own = entry.defaultIdleTimeoutMs !== undefined && !idleTimeoutGiven
+        ? { idleTimeoutMs: entry.defaultIdleTimeoutMs }
+        : {};
       for (const port of ports ?? entry.defaultPorts) {
         const address = formatAddress({ hostname: serveOptions.hostname!, port });
         try {
-          servers.push(serve(createdService, { ...serveOptions, port }));
+          servers.push(serve(createdService, { ...serveOptions, ...own, port }));
         } catch (error) {
           throw new CliError(describeFailure(error, { action: "listen", address }));
         }

@@ -11,6 +11,7 @@ import { doubleService } from "../server/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
 import { sumEntry } from "./service_sum.ts";
 import { randomEntry } from "./service_random.ts";
+import { chatEntry } from "./service_chat.ts";
 
 /** What a service may ask of the command that runs it. */
 export interface ServiceContext {
@@ -29,6 +30,11 @@ export interface ServiceEntry {
   readonly defaultPorts: readonly number[];
   /** One line for `--help`. */
   readonly summary: string;
+  /**
+   * The idle timeout when `--idle-timeout` is not given, if not the shared
+   * one (chat: 0, never, since a client may only read).
+   */
+  readonly defaultIdleTimeoutMs?: number;
   /** Adds the service's own flags to `socklab server` (shown in its help). */
   addOptions?(command: Command): void;
   /**
@@ -49,6 +55,7 @@ export const SERVICES: readonly ServiceEntry[] = [
   },
   sumEntry,
   randomEntry,
+  chatEntry,
 ];
 
 /** Looks a service up by name. */

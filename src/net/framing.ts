@@ -86,6 +86,14 @@ export class LineFramer {
     return this.#partialLength;
   }
 
+  /**
+   * True while the rest of an over-long message is being dropped (`"skip"`
+   * mode); it ends at the next LF, or at {@linkcode LineFramer.flush}.
+   */
+  get skipping(): boolean {
+    return this.#skipping;
+  }
+
   /** True once a message went past the size limit; the framer then accepts nothing more. */
   get overflowed(): boolean {
     return this.#overflowed;
@@ -146,8 +154,13 @@ export class LineFramer {
     return true;
   }
 
-  /** Hands over the unfinished message, if any, as a message with no terminator. */
+  /**
+   * Hands over the unfinished message, if any, as a message with no
+   * terminator. The quiet period also ends an over-long message being
+   * skipped, so a peer that never sends LF only loses that message.
+   */
   flush(onMessage: MessageHandler): void {
+    this.#skipping = false;
     if (this.#partialLength === 0 || this.#overflowed) return;
     const message = this.#partial.subarray(0, this.#partialLength);
     this.#partialLength = 0;

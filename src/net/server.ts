@@ -338,6 +338,7 @@ class Connection implements Peer {
   #lastInputAt: number;
   #partialSince = 0;
   #draining = false;
+  #flushScheduled = false;
 
   constructor(server: Server, conn: Deno.TcpConn, id: number, remote: string, service: Service) {
     this.#server = server;
@@ -380,11 +381,30 @@ class Connection implements Peer {
   }
 
   send(bytes: Uint8Array): boolean {
-    return this.#state !== "closed" && this.#outbox.push(bytes);
+    if (this.#state === "closed" || !this.#outbox.push(bytes)) return false;
+    this.#scheduleFlush();
+    return true;
   }
 
   sendText(text: string): boolean {
-    return this.#state !== "closed" && this.#outbox.pushText(text);
+    if (this.#state === "closed" || !this.#outbox.pushText(text)) return false;
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /**
+   * Output queued from outside this connection's own read loop (a broadcast
+   * from another client's message) must not wait for this peer to send
+   * something: start writing once the current task is done. Output queued by
+   * the loop itself is already written by then, in one write.
+   */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#outbox.flush();
+    });
   }
 
   end(): void {
@@ -459,7 +479,7 @@ class Connection implements Peer {
       while (this.#state === "open") {
         pending ??= this.#conn.read(buf);
         let n: number | null;
-        if (framer !== null && framer.pendingBytes > 0) {
+        if (framer !== null && (framer.pendingBytes > 0 || framer.skipping)) {
           const result = await within(pending, flushMs);
           if (result === QUIET) {
             framer.flush(onMessage);

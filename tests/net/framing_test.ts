@@ -115,3 +115,19 @@ Deno.test("LineFramer never throws and never holds more than the limit (property
     { numRuns: 2000 },
   );
 });
+
+Deno.test("LineFramer in skip mode ends an over-long message at flush (the quiet period)", () => {
+  const framer = new LineFramer({ maxMessageBytes: 5, oversize: "skip" });
+  const seen: string[] = [];
+  let oversized = 0;
+  const keep = (m: Uint8Array) => seen.push(decode(m));
+  framer.push(encode("1234567"), keep, () => oversized++);
+  equal(framer.skipping, true);
+  framer.push(encode("89"), keep, () => oversized++);
+  framer.flush(keep); // the peer went quiet: that message is over
+  equal(framer.skipping, false);
+  framer.push(encode("ok"), keep);
+  framer.flush(keep);
+  deepEqual(seen, ["ok"]);
+  equal(oversized, 1);
+});
