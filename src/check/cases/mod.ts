@@ -7,6 +7,7 @@ import type { CheckCase } from "../types.ts";
 import { DOUBLE_CASES } from "./double.ts";
 import { SUM_CASES } from "./sum.ts";
 import { RANDOM_CASES } from "./random.ts";
+import { CHAT_CASES } from "./chat.ts";
 import { DOUBLE_CLIENT } from "./double_client.ts";
 import { SUM_CLIENT } from "./sum_client.ts";
 import { RANDOM_CLIENT } from "./random_client.ts";
@@ -17,6 +18,7 @@ export const CASE_TABLES: Readonly<Record<string, readonly CheckCase[]>> = {
   double: DOUBLE_CASES,
   sum: SUM_CASES,
   random: RANDOM_CASES,
+  chat: CHAT_CASES,
 };
 
 /** Every service's client scenario (`socklab check client SERVICE -- COMMAND`). */
