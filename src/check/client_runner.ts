@@ -35,6 +35,20 @@ export interface ClientRecord {
   exitCode: number | null;
   /** The scripted input it was given. */
   input: string;
+  /** Observations a scenario's driver adds (e.g. what a second client saw). */
+  notes: Record<string, unknown>;
+}
+
+/** What a scenario's driver can do while the client runs. */
+export interface DriveSession {
+  /** The reference server's port. */
+  port: number;
+  /** The record of this run, as it fills. */
+  record: ClientRecord;
+  /** Writes to the client's stdin. */
+  write(text: string): Promise<void>;
+  /** Resolves true once the client's stdout contains `text`, false after `ms`. */
+  waitForOutput(text: string, ms: number): Promise<boolean>;
 }
 
 /** One requirement on a client, judged from the records of its runs (one per scenario run). */
@@ -47,10 +61,12 @@ export interface ClientCase {
 
 /** One run of the client: its scripted input and the reference service it talks to. */
 export interface ClientRun {
-  /** The scripted input fed on the client's stdin. */
+  /** The scripted input fed on the client's stdin (after `drive`, if any, has finished). */
   input: string;
   /** The reference service for this run. */
   service(): Service;
+  /** Interacts while the client runs (e.g. as a second chat client); stdin closes after it. */
+  drive?(session: DriveSession): Promise<void>;
 }
 
 /** How to exercise a client of one service. */
@@ -124,6 +140,7 @@ export async function runClientCheck(
       stderr: "",
       exitCode: null,
       input: run.input,
+      notes: {},
     };
     records.push(record);
     const reference = recording(run.service(), record);
@@ -134,7 +151,14 @@ export async function runClientCheck(
       }
       if (records.length === 1) options.onListening?.(servers.map((s) => s.address));
       const [program, ...args] = substitute(command, "127.0.0.1", servers[0].addr.port);
-      await runProgram(program, args, run.input, options.timeoutMs ?? 10_000, record);
+      await runProgram(
+        program,
+        args,
+        run,
+        servers[0].addr.port,
+        options.timeoutMs ?? 10_000,
+        record,
+      );
     } finally {
       await Promise.all(servers.map((s) => s.shutdown()));
     }
@@ -173,7 +197,8 @@ export async function runClientCheck(
 async function runProgram(
   program: string,
   args: string[],
-  input: string,
+  run: ClientRun,
+  port: number,
   timeoutMs: number,
   record: ClientRecord,
 ): Promise<void> {
@@ -183,18 +208,42 @@ async function runProgram(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const decoder = () => new TextDecoderStream();
+  let wake: (() => void)[] = [];
   const collect = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
-    for await (const text of stream.pipeThrough(decoder())) {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
       if (record[key].length < 1 << 20) record[key] += text;
+      for (const resolve of wake) resolve();
+      wake = [];
     }
   };
   const outputs = Promise.all([collect(child.stdout, "stdout"), collect(child.stderr, "stderr")]);
   const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
   // Some clients exit before reading all their input: a failed write is not an error here.
-  await writer.write(new TextEncoder().encode(input)).catch(() => {});
+  const write = (text: string) => writer.write(encoder.encode(text)).catch(() => {});
+  const deadline = performance.now() + timeoutMs;
+  if (run.drive) {
+    await within(
+      run.drive({
+        port,
+        record,
+        write,
+        waitForOutput: async (text, ms) => {
+          const until = Math.min(performance.now() + ms, deadline);
+          while (!record.stdout.includes(text)) {
+            const left = until - performance.now();
+            if (left <= 0) return false;
+            await within(new Promise<void>((resolve) => wake.push(resolve)), left);
+          }
+          return true;
+        },
+      }),
+      timeoutMs,
+    );
+  }
+  await write(run.input);
   await writer.close().catch(() => {});
-  const status = await within(child.status, timeoutMs);
+  const status = await within(child.status, Math.max(1, deadline - performance.now()));
   if (status === TIMEOUT) {
     try {
       child.kill("SIGKILL");

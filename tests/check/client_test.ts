@@ -3,6 +3,7 @@ import { runClientCheck } from "../../src/check/client_runner.ts";
 import { DOUBLE_CLIENT } from "../../src/check/cases/double_client.ts";
 import { SUM_CLIENT } from "../../src/check/cases/sum_client.ts";
 import { RANDOM_CLIENT } from "../../src/check/cases/random_client.ts";
+import { CHAT_CLIENT } from "../../src/check/cases/chat_client.ts";
 import { formatText } from "../../src/check/report.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -168,4 +169,37 @@ s.close()
     ["client-random/output/numbers"],
     formatText(report),
   );
+});
+
+Deno.test("check client chat passes the classroom client strictly, and socklab's client", async () => {
+  const classroomReport = await runClientCheck("chat", CHAT_CLIENT, [
+    "python3",
+    fixture("chat_client.py"),
+    "{port}",
+  ], { strict: true });
+  deepEqual(failed(classroomReport), [], formatText(classroomReport));
+  const ours = await runClientCheck("chat", CHAT_CLIENT, [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "client",
+    "chat",
+    "--server",
+    "127.0.0.1:{port}",
+  ]);
+  deepEqual(failed(ours), [], formatText(ours));
+});
+
+Deno.test("check client chat catches a client that never shows what it receives", async () => {
+  const script = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for line in sys.stdin:
+    s.send(line.strip().encode())
+s.close()
+`;
+  const report = await runClientCheck("chat", CHAT_CLIENT, ["python3", "-c", script, "{port}"]);
+  deepEqual(failed(report), ["client-chat/receive/shown"], formatText(report));
 });

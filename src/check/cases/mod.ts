@@ -11,6 +11,7 @@ import { CHAT_CASES } from "./chat.ts";
 import { DOUBLE_CLIENT } from "./double_client.ts";
 import { SUM_CLIENT } from "./sum_client.ts";
 import { RANDOM_CLIENT } from "./random_client.ts";
+import { CHAT_CLIENT } from "./chat_client.ts";
 import type { ClientScenario } from "../client_runner.ts";
 
 /** Every service's conformance cases. */
@@ -26,4 +27,5 @@ export const CLIENT_SCENARIOS: Readonly<Record<string, ClientScenario>> = {
   double: DOUBLE_CLIENT,
   sum: SUM_CLIENT,
   random: RANDOM_CLIENT,
+  chat: CHAT_CLIENT,
 };
