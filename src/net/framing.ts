@@ -86,6 +86,14 @@ export class LineFramer {
     return this.#partialLength;
   }
 
+  /**
+   * True while a message has started and not ended: part of it is held back,
+   * or (in `"skip"` mode) the rest of an over-long message is being dropped.
+   */
+  get inMessage(): boolean {
+    return this.#partialLength > 0 || this.#skipping;
+  }
+
   /** True once a message went past the size limit; the framer then accepts nothing more. */
   get overflowed(): boolean {
     return this.#overflowed;
@@ -146,8 +154,13 @@ export class LineFramer {
     return true;
   }
 
-  /** Hands over the unfinished message, if any, as a message with no terminator. */
+  /**
+   * Hands over the unfinished message, if any, as a message with no
+   * terminator. An over-long message being skipped ends here too: a quiet
+   * period or the end of the stream ends a message, whatever its length.
+   */
   flush(onMessage: MessageHandler): void {
+    this.#skipping = false;
     if (this.#partialLength === 0 || this.#overflowed) return;
     const message = this.#partial.subarray(0, this.#partialLength);
     this.#partialLength = 0;
