@@ -97,6 +97,12 @@ export interface ServerStats {
   open: number;
 }
 
+/**
+ * A connection reads into a small buffer first, and a full-size one once a
+ * read fills the small one: thousands of idle or lockstep peers then hold
+ * 1 KiB each instead of 8 KiB, while bulk senders still get large reads.
+ */
+const FIRST_READ_BYTES = 1024;
 const READ_BYTES = 8 * 1024;
 /** Above this much queued output, a connection stops reading until it drains. */
 const HIGH_WATER_BYTES = 64 * 1024;
@@ -512,7 +518,7 @@ class Connection implements Peer {
     const tracing = isTracing();
     if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote, id: this.id });
     this.#log.debug("Connection from {remote} (#{id})", { remote, id: this.id });
-    const buf = new Uint8Array(READ_BYTES);
+    let buf = new Uint8Array(FIRST_READ_BYTES);
     const framer = this.#framer;
     const flushMs = server.options.flushMs;
     const onMessage = (message: Uint8Array, terminator: Terminator) => {
@@ -564,13 +570,14 @@ class Connection implements Peer {
           }
         }
         this.#outbox.flush();
+        if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
         if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
       }
     } catch (error) {
       if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeFailure(error);
     }
     try {
-      await this.#finish(pending, eof);
+      await this.#finish(pending, eof, buf);
     } catch (error) {
       this.#reason ??= describeFailure(error);
       this.#closeSocket();
@@ -597,7 +604,11 @@ class Connection implements Peer {
   }
 
   /** Writes what is owed, closes our side, lingers briefly, then closes the socket. */
-  async #finish(pending: Promise<number | null> | null, eof: boolean): Promise<void> {
+  async #finish(
+    pending: Promise<number | null> | null,
+    eof: boolean,
+    buf: Uint8Array,
+  ): Promise<void> {
     const options = this.#server.options;
     if (this.#state !== "closed") {
       this.#state = "ending";
@@ -613,7 +624,7 @@ class Connection implements Peer {
         while (!this.#socketClosed) {
           const left = until - performance.now();
           if (left <= 0) break;
-          pending ??= this.#conn.read(new Uint8Array(READ_BYTES));
+          pending ??= this.#conn.read(buf);
           const result = await within(pending, left);
           if (result === QUIET) break;
           pending = null;
