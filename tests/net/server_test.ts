@@ -135,7 +135,8 @@ Deno.test("serve() reclaims idle connections while serving new clients", async (
   } finally {
     silent.forEach(closeQuietly);
   }
-  equal(log.matching(/INFO .*idle for 300 ms/).length, 50);
+  // The 50 silent ones at least (a fresh client stalled past 300 ms would be one more).
+  ok(log.matching(/INFO .*idle for 300 ms/).length >= 50);
 });
 
 Deno.test("serve() answers every request received before shutdown, whole", async () => {
