@@ -4,13 +4,15 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { serve, type ServeOptions, type Server } from "../net/server.ts";
 import { formatAddress, parseDuration, parseIntegerOption, parsePort } from "../net/address.ts";
+import { AccessList } from "../net/cidr.ts";
 import { getLogger } from "../log.ts";
 import { CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
 import { findService, type ServiceContext, SERVICES } from "./services.ts";
 import type { CliIO } from "./io.ts";
+import { collect } from "./options.ts";
 
 /** The options every service shares, as parsed by commander. */
 export interface CommonServerOptions {
@@ -23,6 +25,8 @@ export interface CommonServerOptions {
   idleTimeout: string;
   messageTimeout: string;
   shutdownTimeout: string;
+  allow: string[];
+  deny: string[];
 }
 
 /** Adds the options of the server core, shared by every service, to `command`. */
@@ -45,11 +49,20 @@ export function addServerCoreOptions(command: Command): Command {
       "5m",
     )
     .option("--message-timeout <duration>", "a started message must end within (0: never)", "10s")
-    .option("--shutdown-timeout <duration>", "time allowed for a graceful shutdown", "5s");
+    .option("--shutdown-timeout <duration>", "time allowed for a graceful shutdown", "5s")
+    .addOption(
+      new Option("--allow <network>", "admit only peers in this network (CIDR or address)")
+        .argParser(collect).default([], "everyone; repeatable"),
+    )
+    .addOption(
+      new Option("--deny <network>", "refuse peers in this network (an --allow match still admits)")
+        .argParser(collect).default([], "no one; repeatable"),
+    );
 }
 
 /** Turns the shared options into server core options (port and host aside). */
 export function parseServeOptions(options: CommonServerOptions): ServeOptions {
+  const access = new AccessList({ allow: options.allow, deny: options.deny });
   return {
     hostname: options.host,
     flushMs: parseIntegerOption(options.flushMs, "--flush-ms", 1, 60_000),
@@ -64,6 +77,7 @@ export function parseServeOptions(options: CommonServerOptions): ServeOptions {
     idleTimeoutMs: parseDuration(options.idleTimeout),
     messageTimeoutMs: parseDuration(options.messageTimeout),
     shutdownTimeoutMs: parseDuration(options.shutdownTimeout),
+    admit: access.empty ? undefined : (remote) => access.admits(remote.hostname),
   };
 }
 
@@ -161,17 +175,19 @@ async function runServers(
     throw error;
   }
 
-  for (const server of servers) {
-    io.out(`socklab ${server.name} listening on ${server.address}\n`);
-  }
-
+  // Signals are handled before the ready lines go out: a signal sent as soon
+  // as a listener is announced must be a graceful shutdown, not a kill.
   const onSignal = (signal: string) => () => requestShutdown(`received ${signal}`);
   const signals: [Deno.Signal, () => void][] = [["SIGINT", onSignal("SIGINT")]];
   if (Deno.build.os !== "windows") signals.push(["SIGTERM", onSignal("SIGTERM")]);
   for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
 
   try {
+    for (const server of servers) {
+      io.out(`socklab ${server.name} listening on ${server.address}\n`);
+    }
     const stopped = new Promise<void>((resolve) => {
+      if (shutdownController.signal.aborted) resolve(); // asked for while starting
       shutdownController.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     // A server only finishes on its own if its listener fails.

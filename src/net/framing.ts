@@ -94,6 +94,14 @@ export class LineFramer {
     return this.#skipping;
   }
 
+  /**
+   * True while a message has started and not ended: part of it is held back,
+   * or (in `"skip"` mode) the rest of an over-long message is being dropped.
+   */
+  get inMessage(): boolean {
+    return this.#partialLength > 0 || this.#skipping;
+  }
+
   /** True once a message went past the size limit; the framer then accepts nothing more. */
   get overflowed(): boolean {
     return this.#overflowed;
@@ -156,8 +164,8 @@ export class LineFramer {
 
   /**
    * Hands over the unfinished message, if any, as a message with no
-   * terminator. The quiet period also ends an over-long message being
-   * skipped, so a peer that never sends LF only loses that message.
+   * terminator. An over-long message being skipped ends here too: a quiet
+   * period or the end of the stream ends a message, whatever its length.
    */
   flush(onMessage: MessageHandler): void {
     this.#skipping = false;

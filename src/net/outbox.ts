@@ -102,7 +102,7 @@ export class Outbox {
   /** Queues a string as UTF-8. */
   pushText(text: string): boolean {
     if (this.#failed) return false;
-    // UTF-8 takes at least one byte per UTF-16 unit: refuse before copying.
+    // Each UTF-16 unit takes at least one byte: refuse what cannot fit before allocating.
     if (!this.#withinBound(text.length)) return false;
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
     this.#ensureCapacity(text.length * 3);

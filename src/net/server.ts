@@ -97,10 +97,20 @@ export interface ServerStats {
   open: number;
 }
 
+/**
+ * A connection reads into a small buffer first, and a full-size one once a
+ * read fills the small one: thousands of idle or lockstep peers then hold
+ * 1 KiB each instead of 8 KiB, while bulk senders still get large reads.
+ */
+const FIRST_READ_BYTES = 1024;
 const READ_BYTES = 8 * 1024;
 /** Above this much queued output, a connection stops reading until it drains. */
 const HIGH_WATER_BYTES = 64 * 1024;
+/** The longest interval between timeout checks; shorter when a timeout is short. */
 const TICK_MS = 250;
+const LF = 10;
+/** What a connection's wait resolves to when `end()` or `abort()` interrupts it. */
+const WOKEN: unique symbol = Symbol("woken");
 
 function isClosedError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
@@ -108,6 +118,15 @@ function isClosedError(error: unknown): boolean {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Why a read or write failed, as the close line says it. */
+function describeFailure(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionReset) return "peer reset the connection";
+  if (error instanceof Deno.errors.BrokenPipe) return "peer is gone (broken pipe)";
+  if (error instanceof Deno.errors.ConnectionAborted) return "connection aborted";
+  if (error instanceof Deno.errors.TimedOut) return "connection timed out";
+  return describeError(error);
 }
 
 const encoder = new TextEncoder();
@@ -171,7 +190,10 @@ export class Server implements AsyncDisposable {
       transport: "tcp",
     });
     this.addr = this.#listener.addr;
-    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    const timeouts = [this.#options.idleTimeoutMs, this.#options.messageTimeoutMs]
+      .filter((ms) => ms > 0);
+    const tickMs = Math.max(10, Math.min(TICK_MS, ...timeouts.map((ms) => ms / 4)));
+    this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.finished = this.#acceptLoop();
   }
 
@@ -225,7 +247,17 @@ export class Server implements AsyncDisposable {
   #admit(conn: Deno.TcpConn): void {
     const remoteAddr = conn.remoteAddr;
     const remote = formatAddress(remoteAddr);
-    if (this.#options.admit && !this.#options.admit(remoteAddr)) {
+    let admitted = true;
+    try {
+      admitted = this.#options.admit?.(remoteAddr) ?? true;
+    } catch (error) {
+      admitted = false;
+      this.#log.error("Access check failed for {remote}: {error}", {
+        remote,
+        error: describeError(error),
+      });
+    }
+    if (!admitted) {
       this.stats.refused++;
       this.#log.warn("Refused {remote}: not allowed (refused so far: {refused})", {
         remote,
@@ -247,15 +279,18 @@ export class Server implements AsyncDisposable {
         },
       );
       // One short line, best effort, then close: never wait on a peer we refuse.
-      conn.write(
+      // The write fits any empty socket buffer, so it never waits for the peer.
+      const refusal: Promise<void> = conn.write(
         encoder.encode(`error: server busy (${this.#options.maxConnections} connections)\n`),
       )
-        .catch(() => {})
+        .then(() => {}, () => {})
         .finally(() => {
           try {
             conn.close();
           } catch { /* already gone */ }
+          this.#refusals.delete(refusal);
         });
+      this.#refusals.add(refusal);
       return;
     }
     try {
@@ -265,7 +300,8 @@ export class Server implements AsyncDisposable {
     this.stats.open++;
     const connection = new Connection(this, conn, this.#nextId++, remote, this.#service);
     this.#connections.add(connection);
-    connection.run().finally(() => {
+    // run() never rejects: every failure is handled and logged inside.
+    connection.run().then(() => {
       this.#connections.delete(connection);
       this.stats.open--;
       if (this.#draining && this.#connections.size === 0) this.#allClosed?.();
@@ -273,6 +309,7 @@ export class Server implements AsyncDisposable {
   }
 
   #allClosed: (() => void) | null = null;
+  readonly #refusals = new Set<Promise<void>>();
 
   #tick(): void {
     this.clock = performance.now();
@@ -293,12 +330,13 @@ export class Server implements AsyncDisposable {
       this.#allClosed = resolve;
       if (this.#connections.size === 0) resolve();
     });
-    for (const connection of this.#connections) connection.beginDrain();
-    // Close each connection once it has been quiet for a flush period:
-    // everything it sent before the shutdown has then been read and answered.
+    // Close each connection once it has been quiet for a flush period with
+    // nothing owed: everything it sent before the shutdown has then been read
+    // and answered. Closing is graceful (replies written, then our side shut).
     const quietMs = Math.max(this.#options.flushMs, 10);
     while (this.#connections.size > 0 && performance.now() < deadline) {
-      if (await within(allClosed, quietMs) !== QUIET) break;
+      const left = deadline - performance.now();
+      if (await within(allClosed, Math.min(quietMs, left)) !== QUIET) break;
       this.clock = performance.now();
       for (const connection of this.#connections) connection.closeIfQuiet();
     }
@@ -309,6 +347,7 @@ export class Server implements AsyncDisposable {
       for (const connection of this.#connections) connection.abort("shutdown timeout");
       await allClosed;
     }
+    await Promise.all(this.#refusals);
     return this.stats;
   }
 
@@ -333,11 +372,15 @@ class Connection implements Peer {
   #session: Session = {};
   #state: State = "open";
   #socketClosed = false;
+  /** Why the connection ends: the first cause wins; logged once, on close. */
+  #reason: string | null = null;
+  /** Interrupts the wait under way in the read loop (set only while it waits). */
+  #wake: (() => void) | null = null;
   #reads = 0;
   #readsAtLastCheck = -1;
-  #lastInputAt: number;
-  #partialSince = 0;
-  #draining = false;
+  #lastInputAt = performance.now();
+  /** When the unfinished message began (its first byte arrived); 0 if none. */
+  #messageStartedAt = 0;
   #flushScheduled = false;
 
   constructor(server: Server, conn: Deno.TcpConn, id: number, remote: string, service: Service) {
@@ -347,7 +390,6 @@ class Connection implements Peer {
     this.remote = remote;
     this.#service = service;
     this.#log = getLogger(["socklab", "server", service.name]);
-    this.#lastInputAt = server.clock;
     const options = server.options;
     this.#framer = service.framing === "raw" ? null : new LineFramer({
       maxMessageBytes: options.maxMessageBytes,
@@ -360,15 +402,9 @@ class Connection implements Peer {
           remote,
           limit: options.maxPendingBytes,
         });
-        this.abort("output queue full");
+        this.abort(`more than ${options.maxPendingBytes} bytes of output waiting`);
       },
-      onError: (error) => {
-        this.#log.debug("Write to {remote} failed: {error}", {
-          remote,
-          error: describeError(error),
-        });
-        this.abort("write failed");
-      },
+      onError: (error) => this.abort(`write failed: ${describeFailure(error)}`),
       onWrite: isTracing()
         ? (bytes) =>
           traceLogger.debug("write {remote} {bytes}", { remote, bytes: escapeBytes(bytes) })
@@ -408,163 +444,207 @@ class Connection implements Peer {
   }
 
   end(): void {
-    if (this.#state === "open") this.#state = "ending";
+    this.#endWith("ended by the service");
   }
 
   abort(reason: string): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    this.#log.debug("Closing {remote}: {reason}", { remote: this.remote, reason });
+    this.#reason ??= reason;
     this.#outbox.discard();
     this.#closeSocket();
+    this.#wake?.();
+  }
+
+  /** Stops reading new messages; the read loop then writes what is owed and closes. */
+  #endWith(reason: string): void {
+    if (this.#state !== "open") return;
+    this.#state = "ending";
+    this.#reason ??= reason;
+    this.#wake?.();
   }
 
   /** Called on every tick of the server. */
   checkTimeouts(now: number, idleTimeoutMs: number, messageTimeoutMs: number): void {
     if (this.#state !== "open") return;
     if (
-      messageTimeoutMs > 0 && this.#partialSince > 0 && now - this.#partialSince > messageTimeoutMs
+      messageTimeoutMs > 0 && this.#messageStartedAt > 0 &&
+      now - this.#messageStartedAt > messageTimeoutMs
     ) {
       this.#log.info("Closing {remote}: message not completed within {ms} ms", {
         remote: this.remote,
         ms: messageTimeoutMs,
       });
       this.sendText(`error: message not completed within ${messageTimeoutMs} ms\n`);
-      this.end();
-      this.#closeSocketAfterDrain();
+      this.#endWith(`message not completed within ${messageTimeoutMs} ms`);
     } else if (idleTimeoutMs > 0 && now - this.#lastInputAt > idleTimeoutMs) {
-      this.#log.info("Closing {remote}: idle for {ms} ms", {
-        remote: this.remote,
-        ms: idleTimeoutMs,
-      });
-      this.end();
-      this.#closeSocketAfterDrain();
+      if (this.#outbox.pendingBytes > 0) {
+        // Reading is paused until the peer takes its replies, and it does not.
+        this.#log.info("Closing {remote}: replies not read for {ms} ms", {
+          remote: this.remote,
+          ms: idleTimeoutMs,
+        });
+        this.abort(`replies not read for ${idleTimeoutMs} ms`);
+      } else {
+        this.#log.info("Closing {remote}: idle for {ms} ms", {
+          remote: this.remote,
+          ms: idleTimeoutMs,
+        });
+        this.#endWith(`idle for ${idleTimeoutMs} ms`);
+      }
     }
   }
 
-  beginDrain(): void {
-    this.#draining = true;
-  }
-
-  /** During shutdown: close if nothing arrived since the last check and nothing is owed. */
+  /** During shutdown: end if nothing arrived since the last check and nothing is owed. */
   closeIfQuiet(): void {
     const quiet = this.#reads === this.#readsAtLastCheck;
     this.#readsAtLastCheck = this.#reads;
     if (!quiet) return;
-    if ((this.#framer?.pendingBytes ?? 0) > 0 || this.#outbox.pendingBytes > 0) return;
-    if (this.#state === "open") this.#state = "ending";
-    this.#closeSocketAfterDrain();
+    if (this.#framer?.inMessage || this.#outbox.pendingBytes > 0) return;
+    this.#endWith("server shutting down");
   }
 
+  /** Waits for `promise`, for at most `ms` if given, or until end()/abort() wakes it. */
+  #wait<T>(promise: Promise<T>, ms?: number): Promise<T | typeof WOKEN | typeof QUIET> {
+    const woken = new Promise<typeof WOKEN>((resolve) => {
+      this.#wake = () => resolve(WOKEN);
+    });
+    const raced = Promise.race([promise, woken]);
+    return (ms === undefined ? raced : within(raced, ms)).finally(() => {
+      this.#wake = null;
+    });
+  }
+
+  /** Calls into the service; a throwing service ends this connection, not the server. */
+  #call<T>(what: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      this.#log.error("Service {name} failed in {what} for {remote}: {error}", {
+        name: this.#service.name,
+        what,
+        remote: this.remote,
+        error: describeError(error),
+      });
+      this.abort(`service failed in ${what}`);
+      return undefined;
+    }
+  }
+
+  /** Serves the connection to its end. Never rejects. */
   async run(): Promise<void> {
     const server = this.#server;
     const remote = this.remote;
     const tracing = isTracing();
     if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote, id: this.id });
     this.#log.debug("Connection from {remote} (#{id})", { remote, id: this.id });
-    const buf = new Uint8Array(READ_BYTES);
+    let buf = new Uint8Array(FIRST_READ_BYTES);
     const framer = this.#framer;
     const flushMs = server.options.flushMs;
     const onMessage = (message: Uint8Array, terminator: Terminator) => {
       if (this.#state !== "open") return;
       server.countMessage();
-      this.#session.message?.(message, terminator);
+      this.#call("message", () => this.#session.message?.(message, terminator));
     };
     const onOversize = () => this.#oversize();
     let pending: Promise<number | null> | null = null;
     let eof = false;
     try {
-      this.#session = this.#service.open(this);
+      this.#session = this.#call("open", () => this.#service.open(this)) ?? {};
       this.#outbox.flush();
       while (this.#state === "open") {
         pending ??= this.#conn.read(buf);
-        let n: number | null;
-        if (framer !== null && (framer.pendingBytes > 0 || framer.skipping)) {
-          const result = await within(pending, flushMs);
-          if (result === QUIET) {
-            framer.flush(onMessage);
-            this.#partialSince = 0;
-            this.#outbox.flush();
-            continue;
-          }
-          n = result;
-        } else {
-          n = await pending;
+        const result = await this.#wait(pending, framer?.inMessage ? flushMs : undefined);
+        if (result === WOKEN) continue;
+        if (result === QUIET) {
+          // A quiet period ends the message under way.
+          framer!.flush(onMessage);
+          this.#messageStartedAt = 0;
+          this.#outbox.flush();
+          continue;
         }
         pending = null;
-        if (n === null) {
+        if (result === null) {
           eof = true;
+          this.#reason ??= "peer closed";
           if (tracing) traceLogger.debug("eof {remote}", { remote });
           framer?.flush(onMessage);
           break;
         }
         this.#reads++;
-        this.#lastInputAt = server.clock;
-        const chunk = buf.subarray(0, n);
+        this.#lastInputAt = performance.now();
+        const chunk = buf.subarray(0, result);
         if (tracing) {
           traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
         }
         if (framer === null) {
           server.countMessage();
-          this.#session.chunk?.(chunk);
+          this.#call("chunk", () => this.#session.chunk?.(chunk));
         } else {
           framer.push(chunk, onMessage, onOversize);
-          this.#partialSince = framer.pendingBytes > 0 ? (this.#partialSince || server.clock) : 0;
+          // "Started" is the first byte of the message still unfinished: an LF
+          // in this chunk ended the one before, so the current one began here.
+          if (!framer.inMessage) this.#messageStartedAt = 0;
+          else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
+            this.#messageStartedAt = this.#lastInputAt;
+          }
         }
         this.#outbox.flush();
-        if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#outbox.drained();
+        if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
+        if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
       }
     } catch (error) {
-      if (!isClosedError(error) || !this.#socketClosed) {
-        this.#log.debug("Connection {remote} failed: {error}", {
-          remote,
-          error: describeError(error),
-        });
-      }
+      if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeFailure(error);
     }
-    await this.#finish(pending, eof);
     try {
-      this.#session.closed?.();
+      await this.#finish(pending, eof, buf);
     } catch (error) {
-      this.#log.error("Service {name} failed on close: {error}", {
-        name: this.#service.name,
-        error: describeError(error),
-      });
+      this.#reason ??= describeFailure(error);
+      this.#closeSocket();
     }
+    this.#call("close", () => this.#session.closed?.());
     if (tracing) traceLogger.debug("close {remote}", { remote });
-    this.#log.debug("Closed {remote} (#{id})", { remote, id: this.id });
+    this.#log.debug("Closed {remote} (#{id}): {reason}", {
+      remote,
+      id: this.id,
+      reason: this.#reason ?? "closed",
+    });
   }
 
   #oversize(): void {
-    const choice = this.#session.oversize?.() ?? "close";
-    if (choice === "skip") return;
+    const choice = this.#call("oversize", () => this.#session.oversize?.()) ?? "close";
+    if (choice === "skip" || this.#state !== "open") return;
+    const limit = this.#server.options.maxMessageBytes;
     this.#log.info("Closing {remote}: message longer than {limit} bytes", {
       remote: this.remote,
-      limit: this.#server.options.maxMessageBytes,
+      limit,
     });
-    this.sendText(`error: message longer than ${this.#server.options.maxMessageBytes} bytes\n`);
-    this.end();
+    this.sendText(`error: message longer than ${limit} bytes\n`);
+    this.#endWith(`message longer than ${limit} bytes`);
   }
 
   /** Writes what is owed, closes our side, lingers briefly, then closes the socket. */
-  async #finish(pending: Promise<number | null> | null, eof: boolean): Promise<void> {
+  async #finish(
+    pending: Promise<number | null> | null,
+    eof: boolean,
+    buf: Uint8Array,
+  ): Promise<void> {
     const options = this.#server.options;
-    if (this.#state !== "closed" && !this.#socketClosed) {
+    if (this.#state !== "closed") {
       this.#state = "ending";
       const written = await within(this.#outbox.drained(), options.shutdownTimeoutMs);
       if (written === QUIET) this.abort("peer is not reading");
     }
-    if (this.#state !== "closed" && !this.#socketClosed && !eof) {
+    if (this.#state !== "closed" && !eof) {
       try {
         await this.#conn.closeWrite();
         // Read and drop what the peer still sends, so it sees our reply and a
         // clean end of stream rather than a reset.
-        const sink = new Uint8Array(READ_BYTES);
         const until = performance.now() + options.lingerMs;
         while (!this.#socketClosed) {
           const left = until - performance.now();
           if (left <= 0) break;
-          pending ??= this.#conn.read(sink);
+          pending ??= this.#conn.read(buf);
           const result = await within(pending, left);
           if (result === QUIET) break;
           pending = null;
@@ -576,10 +656,6 @@ class Connection implements Peer {
     this.#closeSocket();
     if (pending) await pending.catch(() => {});
     await this.#outbox.drained();
-  }
-
-  #closeSocketAfterDrain(): void {
-    this.#outbox.drained().then(() => this.#closeSocket());
   }
 
   #closeSocket(): void {

@@ -58,6 +58,20 @@ Deno.test("LineFramer skips an over-long line and goes on in skip mode", () => {
   equal(result.ok, true);
 });
 
+Deno.test("LineFramer ends a skipped over-long message on flush, as a quiet period does", () => {
+  const framer = new LineFramer({ maxMessageBytes: 5, oversize: "skip" });
+  const seen: string[] = [];
+  const keep = (m: Uint8Array, t: Terminator) => seen.push(`${decode(m)}/${t}`);
+  equal(framer.inMessage, false);
+  framer.push(encode("1234567"), keep);
+  equal(framer.inMessage, true); // skipping: the message has not ended
+  equal(framer.pendingBytes, 0);
+  framer.flush(keep);
+  equal(framer.inMessage, false);
+  framer.push(encode("21\n"), keep);
+  deepEqual(seen, ["21/lf"]);
+});
+
 Deno.test("LineFramer allows exactly the limit with a CRLF split across reads", () => {
   deepEqual(frame(["12345\r", "\n"], 5).seen, [["12345", "crlf"]]);
 });

@@ -1,6 +1,567 @@
-import { equal } from "node:assert/strict";
-import { type Peer, serve } from "../../src/net/server.ts";
-import { closeQuietly, connectLocal, deadline, readOnce, send } from "../_helpers.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import fc from "fast-check";
+import {
+  type Peer,
+  serve,
+  type ServeOptions,
+  type Server,
+  type Service,
+} from "../../src/net/server.ts";
+import { LineFramer, type Terminator, TERMINATOR_BYTES } from "../../src/net/framing.ts";
+import { AccessList } from "../../src/net/cidr.ts";
+import { doubleService } from "../../src/server/double.ts";
+import { doubleReply } from "../../src/protocol/double.ts";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+import {
+  closeQuietly,
+  connectLocal,
+  deadline,
+  readAll,
+  readLines,
+  readOnce,
+  send,
+} from "../_helpers.ts";
+
+const encoder = new TextEncoder();
+
+/** Log lines captured for one test, with a way to wait for one. */
+class CapturedLog implements Disposable {
+  readonly lines: string[] = [];
+  #waiters: (() => void)[] = [];
+
+  constructor() {
+    setupLogging({
+      level: "debug",
+      write: (line) => {
+        this.lines.push(line.trimEnd());
+        for (const waiter of this.#waiters.splice(0)) waiter();
+      },
+    });
+  }
+
+  matching(pattern: RegExp): string[] {
+    return this.lines.filter((line) => pattern.test(line));
+  }
+
+  async waitFor(pattern: RegExp, ms = 5_000): Promise<string> {
+    return await deadline(
+      (async () => {
+        while (true) {
+          const line = this.lines.find((l) => pattern.test(l));
+          if (line !== undefined) return line;
+          await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        }
+      })(),
+      ms,
+      `a log line matching ${pattern}; seen:\n${this.lines.join("\n")}`,
+    );
+  }
+
+  [Symbol.dispose](): void {
+    resetLogging();
+  }
+}
+
+function serveDouble(options: ServeOptions = {}): Server {
+  return serve(doubleService(), { port: 0, lingerMs: 200, ...options });
+}
+
+/** Sends one request per line and checks every reply, in lockstep. */
+async function exchange(port: number, values: (number | bigint)[]): Promise<void> {
+  const conn = await connectLocal(port);
+  try {
+    for (const value of values) {
+      await send(conn, `${value}\n`);
+      equal((await readLines(conn, 1))[0], String(BigInt(value) * 2n));
+    }
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
+/** Writes `bytes` in pieces, ignoring the failure when the server closes first. */
+async function writeQuietly(conn: Deno.Conn, bytes: Uint8Array, piece = 64 * 1024) {
+  try {
+    for (let offset = 0; offset < bytes.length; offset += piece) {
+      await send(conn, bytes.subarray(offset, offset + piece));
+    }
+    await conn.closeWrite();
+  } catch { /* reset by the server: expected once it has closed */ }
+}
+
+Deno.test("serve() answers an oversize flood with the size error and serves others meanwhile", async () => {
+  await using server = serveDouble();
+  const port = server.addr.port;
+  const flood = await connectLocal(port);
+  try {
+    const reply = readAll(flood, 10_000);
+    const writing = writeQuietly(flood, new Uint8Array(10 * 1024 * 1024).fill(0x31));
+    await exchange(port, [1, 2, 3, -4, 10n ** 30n]);
+    equal(await reply, "error: message longer than 8192 bytes\n");
+    await writing;
+  } finally {
+    closeQuietly(flood);
+  }
+  await exchange(port, [21]);
+});
+
+Deno.test("serve() gives correct answers to many concurrent connections", async () => {
+  await using server = serveDouble();
+  const port = server.addr.port;
+  const connections = 200;
+  const requests = 20;
+  await Promise.all(
+    Array.from({ length: connections }, (_, c) =>
+      exchange(
+        port,
+        Array.from({ length: requests }, (_, r) => (c * 1000 + r) * (r % 2 ? -1 : 1)),
+      )),
+  );
+  equal(server.stats.connections, connections);
+  equal(server.stats.messages, connections * requests);
+});
+
+Deno.test("serve() reclaims idle connections while serving new clients", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ idleTimeoutMs: 300 });
+  const port = server.addr.port;
+  const silent = await Promise.all(Array.from({ length: 50 }, () => connectLocal(port)));
+  try {
+    const closed = Promise.all(silent.map((conn) => readAll(conn, 5_000)));
+    let served = 0;
+    let done = false;
+    closed.then(() => done = true, () => done = true);
+    // Keep serving fresh clients until every silent one has been closed.
+    while (!done) {
+      await exchange(port, [served++]);
+    }
+    deepEqual(await closed, new Array(50).fill(""));
+    ok(served > 0);
+    await exchange(port, [7]);
+  } finally {
+    silent.forEach(closeQuietly);
+  }
+  // The 50 silent ones at least (a fresh client stalled past 300 ms would be one more).
+  ok(log.matching(/INFO .*idle for 300 ms/).length >= 50);
+});
+
+Deno.test("serve() answers every request received before shutdown, whole", async () => {
+  const server = serveDouble({ shutdownTimeoutMs: 5_000 });
+  const port = server.addr.port;
+  const conns = await Promise.all(Array.from({ length: 50 }, () => connectLocal(port)));
+  try {
+    // Every connection is served once, so it has been accepted.
+    for (const [i, conn] of conns.entries()) {
+      await send(conn, `${i}\n`);
+      equal((await readLines(conn, 1))[0], String(2 * i));
+    }
+    // Four requests in flight on each, the last without a newline.
+    await Promise.all(conns.map((conn, i) => send(conn, `${i}\n1_0\r\n-${i}\n${i}5`)));
+    const started = performance.now();
+    const stopped = server.shutdown();
+    const replies = await Promise.all(conns.map((conn) => readAll(conn, 6_000)));
+    for (const [i, reply] of replies.entries()) {
+      equal(reply, `${2 * i}\n20\r\n${-2 * i}\n${2 * Number(`${i}5`)}`);
+    }
+    const stats = await stopped;
+    equal(stats.messages, 250);
+    ok(performance.now() - started < 5_000);
+  } finally {
+    conns.forEach(closeQuietly);
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve() cuts connections that stay busy past the shutdown timeout", async () => {
+  using log = new CapturedLog();
+  const server = serveDouble({ shutdownTimeoutMs: 300, flushMs: 10_000 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "1\n");
+    equal((await readLines(conn, 1))[0], "2");
+    await send(conn, "12"); // a message that never ends
+    const started = performance.now();
+    const reading = readAll(conn, 5_000).catch(() => "");
+    await server.shutdown();
+    ok(performance.now() - started < 2_000);
+    await reading;
+    await log.waitFor(/Shutdown timeout: cutting 1 connection/);
+    await log.waitFor(/DEBUG .*Closed 127\.0\.0\.1:\d+ \(#1\): shutdown timeout/);
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("serve() survives a peer that resets mid-message, with one log line", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble();
+  const conn = await connectLocal(server.addr.port);
+  await send(conn, "5\n");
+  // Read one byte of the reply and leave the rest unread: closing then resets.
+  equal(await readOnce(conn, 5_000, 1), "1");
+  await send(conn, "12");
+  conn.close();
+  const closed = await log.waitFor(/Closed 127\.0\.0\.1:\d+ \(#1\)/);
+  match(closed, /DEBUG/);
+  equal(log.matching(/#1|127\.0\.0\.1/).filter((l) => !/Connection from/.test(l)).length, 1);
+  await exchange(server.addr.port, [8]);
+});
+
+Deno.test("serve() answers a peer that half-closes after sending, then closes", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble();
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "1\n2\r\n3");
+    await conn.closeWrite();
+    equal(await readAll(conn), "2\n4\r\n6");
+  } finally {
+    closeQuietly(conn);
+  }
+  await log.waitFor(/DEBUG .*Closed 127\.0\.0\.1:\d+ \(#1\): peer closed/);
+});
+
+Deno.test("serve() reclaims a peer that vanishes mid-message", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ idleTimeoutMs: 300, flushMs: 5_000, messageTimeoutMs: 0 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "12"); // then nothing, ever: no FIN, no RST
+    equal(await readAll(conn), "");
+  } finally {
+    closeQuietly(conn);
+  }
+  await log.waitFor(/DEBUG .*Closed 127\.0\.0\.1:\d+ \(#1\): idle for 300 ms/);
+});
+
+Deno.test("serve() keeps serving while peers send invalid UTF-8, NUL and random bytes", async () => {
+  await using server = serveDouble();
+  const port = server.addr.port;
+  const hostile = async (seed: number) => {
+    const bytes = new Uint8Array(64 * 1024);
+    let x = seed * 2654435761 + 1;
+    for (let i = 0; i < bytes.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      bytes[i] = x >>> 24;
+    }
+    bytes.set([0xff, 0xfe, 0x00, 0x0a, 0xc3, 0x28, 0x0a, 0x00, 0x00, 0x0a], 100);
+    const conn = await connectLocal(port);
+    try {
+      const replies = readAll(conn, 10_000);
+      await writeQuietly(conn, bytes);
+      const text = await replies;
+      // Every line is an answer of the double service, never anything half.
+      for (const line of text.split(/\r?\n/)) {
+        ok(
+          line === "" || line === "Received data is not a valid integer" || /^-?\d+$/.test(line),
+          line,
+        );
+      }
+    } finally {
+      closeQuietly(conn);
+    }
+  };
+  const good = (async () => {
+    for (let i = 0; i < 50; i++) await exchange(port, [i, -i * 7]);
+  })();
+  await Promise.all([...Array.from({ length: 20 }, (_, i) => hostile(i)), good]);
+  await exchange(port, [123456789]);
+});
+
+Deno.test("serve() refuses past --max-connections with one line, logged with a counter", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ maxConnections: 3 });
+  const port = server.addr.port;
+  const held = await Promise.all([1, 2, 3].map(() => connectLocal(port)));
+  try {
+    for (const conn of held) {
+      await send(conn, "1\n");
+      equal((await readLines(conn, 1))[0], "2");
+    }
+    for (const n of [1, 2]) {
+      const extra = await connectLocal(port);
+      try {
+        equal(await readAll(extra), "error: server busy (3 connections)\n");
+      } finally {
+        closeQuietly(extra);
+      }
+      await log.waitFor(
+        new RegExp(`WARN .*3 connections open, the limit \\(refused so far: ${n}\\)`),
+      );
+    }
+    equal(server.stats.refused, 2);
+    closeQuietly(held.pop()!);
+    // The freed slot is served again once the server has seen the close.
+    await deadline(
+      (async () => {
+        while (true) {
+          const conn = await connectLocal(port);
+          try {
+            await send(conn, "4\n");
+            if ((await readLines(conn, 1))[0] === "8") return;
+          } finally {
+            closeQuietly(conn);
+          }
+        }
+      })(),
+      5_000,
+      "a freed connection slot",
+    );
+  } finally {
+    held.forEach(closeQuietly);
+  }
+});
+
+Deno.test("serve() closes peers refused by the access list at once, logged with a counter", async () => {
+  using log = new CapturedLog();
+  for (
+    const [rules, admitted] of [
+      [{ deny: ["127.0.0.1"] }, false],
+      [{ allow: ["10.0.0.0/8", "::1"] }, false],
+      [{ allow: ["127.0.0.2"], deny: ["127.0.0.0/8"] }, false],
+      [{ allow: ["127.0.0.1"], deny: ["127.0.0.0/8"] }, true],
+      [{ deny: ["::1", "10.0.0.0/8"] }, true],
+    ] as const
+  ) {
+    const access = new AccessList(rules);
+    await using server = serveDouble({ admit: (remote) => access.admits(remote.hostname) });
+    const conn = await connectLocal(server.addr.port);
+    try {
+      if (admitted) {
+        await send(conn, "3\n");
+        equal((await readLines(conn, 1))[0], "6", JSON.stringify(rules));
+      } else {
+        equal(await readAll(conn).catch(() => ""), "", JSON.stringify(rules));
+        equal(server.stats.refused, 1);
+        equal(server.stats.connections, 0);
+      }
+    } finally {
+      closeQuietly(conn);
+    }
+  }
+  equal(
+    log.matching(/WARN .*Refused 127\.0\.0\.1:\d+: not allowed \(refused so far: 1\)/).length,
+    3,
+  );
+});
+
+Deno.test("serve() closes a slow-drip client at the message timeout", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ messageTimeoutMs: 1_000 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    const started = performance.now();
+    const reply = readAll(conn, 8_000);
+    let closed = false;
+    reply.then(() => closed = true, () => closed = true);
+    // One byte every 40 ms: less than the 50 ms quiet period, so the message never ends.
+    while (!closed && performance.now() - started < 8_000) {
+      try {
+        await send(conn, "1");
+      } catch {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    const text = await reply;
+    const elapsed = performance.now() - started;
+    match(text, /error: message not completed within 1000 ms\n$/);
+    ok(elapsed >= 1_000, `closed after ${elapsed} ms, before the timeout`);
+  } finally {
+    closeQuietly(conn);
+  }
+  await log.waitFor(/INFO .*message not completed within 1000 ms/);
+});
+
+Deno.test("serve() times a message from its first byte, not from an earlier one", async () => {
+  // Each chunk ends one message and starts the next: no message lasts long,
+  // though some message is always unfinished when a read ends.
+  await using server = serveDouble({ messageTimeoutMs: 300, flushMs: 5_000 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    const started = performance.now();
+    await send(conn, "0");
+    let i = 1;
+    while (performance.now() - started < 1_000) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await send(conn, `\n${i++}`);
+    }
+    await conn.closeWrite();
+    const expected = Array.from({ length: i }, (_, n) => String(2 * n)).join("\n");
+    equal(await readAll(conn), expected);
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("serve() times an over-long message being skipped like any other", async () => {
+  const service: Service = {
+    name: "skipper",
+    open: (peer) => ({ message: (m) => peer.send(m), oversize: () => "skip" }),
+  };
+  await using server = serve(service, {
+    port: 0,
+    maxMessageBytes: 16,
+    messageTimeoutMs: 300,
+    flushMs: 10_000,
+    lingerMs: 100,
+  });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "ab\n" + "x".repeat(100));
+    equal(await readAll(conn), "aberror: message not completed within 300 ms\n");
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("serve() cuts a peer that never reads its replies at the idle timeout", async () => {
+  using log = new CapturedLog();
+  const big = new Uint8Array(64 * 1024).fill(0x2e);
+  const service: Service = {
+    name: "amplifier",
+    open: (peer) => ({ message: () => peer.send(big) }),
+  };
+  await using server = serve(service, {
+    port: 0,
+    idleTimeoutMs: 300,
+    maxPendingBytes: 1 << 30,
+    lingerMs: 100,
+  });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "x\n".repeat(400)); // 25 MiB of replies, never read
+    await log.waitFor(/INFO .*replies not read for 300 ms/);
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("serve() ends only the connection whose service throws", async () => {
+  using log = new CapturedLog();
+  const service: Service = {
+    name: "fragile",
+    open: (peer) => ({
+      message: (m) => {
+        if (m[0] === 0x21) throw new Error("boom");
+        peer.send(m);
+        peer.send(TERMINATOR_BYTES.lf);
+      },
+    }),
+  };
+  await using server = serve(service, { port: 0, lingerMs: 100 });
+  const bad = await connectLocal(server.addr.port);
+  try {
+    await send(bad, "!\n");
+    equal(await readAll(bad), "");
+  } finally {
+    closeQuietly(bad);
+  }
+  await log.waitFor(/ERROR .*Service fragile failed in message for 127\.0\.0\.1:\d+: Error: boom/);
+  const good = await connectLocal(server.addr.port);
+  try {
+    await send(good, "ok\n");
+    equal((await readLines(good, 1))[0], "ok");
+  } finally {
+    closeQuietly(good);
+  }
+});
+
+// --- Fuzzing the framing and the double codec through the real server core ---
+
+/** What the double service must answer to `stream`, framed by LF and end of stream only. */
+function expectedReplies(stream: Uint8Array, maxMessageBytes: number): string {
+  const framer = new LineFramer({ maxMessageBytes });
+  let out = "";
+  const answer = (message: Uint8Array, terminator: Terminator) => {
+    out += doubleReply(message) + ["\n", "\r\n", ""][["lf", "crlf", "none"].indexOf(terminator)];
+  };
+  if (!framer.push(stream, answer)) {
+    return out + `error: message longer than ${maxMessageBytes} bytes\n`;
+  }
+  framer.flush(answer);
+  return out;
+}
+
+function splitAt(stream: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let last = 0;
+  for (const point of [...points, stream.length]) {
+    if (point > last) chunks.push(stream.subarray(last, point));
+    last = point;
+  }
+  return chunks;
+}
+
+async function roundTrip(port: number, chunks: Uint8Array[]): Promise<string> {
+  const conn = await connectLocal(port);
+  try {
+    const reply = readAll(conn, 5_000);
+    for (const chunk of chunks) await send(conn, chunk);
+    await conn.closeWrite();
+    return await reply;
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
+// The quiet period is made long so that only LF and end of stream end a
+// message: the replies then do not depend on timing.
+const FUZZ_OPTIONS: ServeOptions = { flushMs: 60_000, lingerMs: 1_000 };
+
+const bytesWithLines = fc.array(
+  fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.constantFrom(...[[10], [13, 10], [13], [0], [0xff], [0xc3, 0x28], [49], [45], [95], [32]]
+      .map((bytes) => new Uint8Array(bytes))),
+    fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map((n) => encoder.encode(`${n}\n`)),
+  ),
+  { maxLength: 30 },
+).map((parts) => new Uint8Array(parts.flatMap((p) => [...p])));
+
+Deno.test("serve() answers random byte streams split anywhere as the framing says (property)", async () => {
+  await using server = serveDouble(FUZZ_OPTIONS);
+  await fc.assert(
+    fc.asyncProperty(bytesWithLines, fc.array(fc.nat(), { maxLength: 8 }), async (stream, cuts) => {
+      equal(
+        await roundTrip(server.addr.port, splitAt(stream, cuts)),
+        expectedReplies(stream, 8192),
+      );
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+Deno.test("serve() doubles integers exactly however they are split (property)", async () => {
+  await using server = serveDouble(FUZZ_OPTIONS);
+  const request = fc.tuple(
+    fc.oneof(fc.integer(), fc.bigInt({ min: -(10n ** 80n), max: 10n ** 80n })),
+    fc.constantFrom("\n", "\r\n"),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(request, { minLength: 1, maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 8 }),
+      async (requests, cuts) => {
+        const text = requests.map(([n, t]) => `${n}${t}`).join("");
+        const expected = requests.map(([n, t]) => `${BigInt(n) * 2n}${t}`).join("");
+        equal(await roundTrip(server.addr.port, splitAt(encoder.encode(text), cuts)), expected);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("serve() enforces a small size limit the same way whatever the split (property)", async () => {
+  await using server = serveDouble({ ...FUZZ_OPTIONS, maxMessageBytes: 24, lingerMs: 1_000 });
+  await fc.assert(
+    fc.asyncProperty(bytesWithLines, fc.array(fc.nat(), { maxLength: 8 }), async (stream, cuts) => {
+      equal(await roundTrip(server.addr.port, splitAt(stream, cuts)), expectedReplies(stream, 24));
+    }),
+    { numRuns: 1000 },
+  );
+});
 
 Deno.test("serve() writes what one session queues for another peer without waiting on that peer", async () => {
   const peers = new Set<Peer>();
