@@ -17,6 +17,7 @@ import { describeFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./errors.ts"
 import { type CliIO, processIO } from "./io.ts";
 import { registerServerCommand } from "./server.ts";
 import { registerClientCommand } from "./client.ts";
+import { registerBenchCommand } from "./bench.ts";
 
 interface GlobalOptions {
   logLevel: LogLevelName;
@@ -71,6 +72,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     });
   registerServerCommand(program, io, setExit);
   registerClientCommand(program, io, setExit);
+  registerBenchCommand(program, io, setExit);
   return program;
 }
 
