@@ -187,9 +187,12 @@ export class Aggregator {
     this.#completedSeries[index]++;
   }
 
-  /** Counts an error of `kind` at time `at`; `detail` is kept for the first of each kind. */
-  failure(kind: string, detail: string, at: number): void {
-    this.errors++;
+  /**
+   * Counts `count` errors of `kind` at time `at`; `detail` is kept for the
+   * first of each kind.
+   */
+  failure(kind: string, detail: string, at: number, count = 1): void {
+    this.errors += count;
     let entry = this.#errorKinds.get(kind);
     if (entry === undefined) {
       if (this.#errorKinds.size >= this.#maxErrorKinds) {
@@ -201,10 +204,10 @@ export class Aggregator {
         this.#errorKinds.set(kind, entry);
       }
     }
-    entry.count++;
+    entry.count += count;
     if (at >= this.measureFrom) {
       if (at > this.lastAt) this.lastAt = at;
-      this.#errorSeries[this.#slot(at)]++;
+      this.#errorSeries[this.#slot(at)] += count;
     }
   }
 

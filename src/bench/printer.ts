@@ -62,14 +62,20 @@ export function perSecond(result: BenchResult): number[] {
 
 /** What a run was, in one line: `persistent, closed loop, 50 connections, 10.0 s after a 1.00 s warmup`. */
 export function describeRun(result: BenchResult): string {
+  const warmupText = result.warmupMs > 0 ? ` after a ${formatMs(result.warmupMs)} warmup` : "";
+  if (result.mode === "fan-out" && result.extra) {
+    const { senders, receivers } = result.extra;
+    return `fan-out, ${senders} sender${senders === 1 ? "" : "s"} at ${
+      formatCount(result.rate ?? 0)
+    } lines/s each to ${receivers} receiver${receivers === 1 ? "" : "s"}, ${
+      formatMs(result.durationMs)
+    }${warmupText}`;
+  }
   const loop = result.rate === undefined
     ? "closed loop"
     : `open loop at ${formatCount(result.rate)} ${result.unit}/s`;
-  const warmup = result.warmupMs > 0 ? ` after a ${formatMs(result.warmupMs)} warmup` : "";
-  const workers = result.mode === "fan-out"
-    ? ""
-    : `, ${result.connections} connection${result.connections === 1 ? "" : "s"}`;
-  return `${result.mode}, ${loop}${workers}, ${formatMs(result.durationMs)}${warmup}`;
+  const workers = `${result.connections} connection${result.connections === 1 ? "" : "s"}`;
+  return `${result.mode}, ${loop}, ${workers}, ${formatMs(result.durationMs)}${warmupText}`;
 }
 
 const LABEL = 13;
@@ -111,18 +117,15 @@ export function formatText(result: BenchResult): string {
     text += `  interrupted after ${formatMs(result.elapsedMs)} of measurement\n`;
   }
   text += "\n";
-  const chat = result.mode === "fan-out" && result.extra;
+  const chat = result.mode === "fan-out" && result.extra !== undefined;
   if (chat) {
     const e = result.extra!;
-    text += row(
-      "Lines",
-      `${formatCount(e.sent)} sent by ${e.senders} senders to ${e.receivers} receivers`,
-    );
+    text += row("Lines", `${formatCount(e.sent)} sent`);
     text += row(
       "Deliveries",
-      `${formatCount(result.completed)} of ${formatCount(e.expected)} expected, ${
-        formatCount(result.errors)
-      } errors`,
+      `${formatCount(e.delivered)} of ${formatCount(e.expected)}: ${formatCount(e.lost)} lost, ${
+        formatCount(e.merged)
+      } merged, ${formatCount(e.corrupted)} corrupted, ${formatCount(e.duplicated)} duplicated`,
     );
   } else {
     text += row(
@@ -139,13 +142,15 @@ export function formatText(result: BenchResult): string {
     }/s)`
     : "";
   text += row("Throughput", `${formatCount(result.throughput)} ${unit}/s${spread}`);
-  if (result.rate !== undefined && !chat) {
+  if (result.rate !== undefined) {
     const unsent = result.extra?.unsent ?? 0;
     text += row(
       "Schedule",
-      `${formatCount(result.rate)} ${unit}/s asked; send lag p99 ${
-        formatMs(result.sendLag?.p99Ms ?? 0)
-      }, max ${formatMs(result.sendLag?.maxMs ?? 0)}`,
+      `${formatCount(result.rate)} ${
+        chat ? "lines/s per sender" : `${unit}/s`
+      } asked; send lag p99 ${formatMs(result.sendLag?.p99Ms ?? 0)}, max ${
+        formatMs(result.sendLag?.maxMs ?? 0)
+      }`,
     );
     if (unsent > 0) {
       text += row(

@@ -198,7 +198,13 @@ function throughputPanel(result: BenchResult, top: number, height: number): stri
     Math.max(Math.min(intervalMs, result.elapsedMs - i * intervalMs), intervalMs / 1000);
   const rates = completed.map((c, i) => (c * 1000) / spanOf(i));
   const errorRates = errors.map((c, i) => (c * 1000) / spanOf(i));
-  const peak = Math.max(...rates, ...errorRates, result.rate ?? 0);
+  // The rate asked for, in the plotted unit (chat: lines/s per sender, delivered to every receiver).
+  const asked = result.rate === undefined
+    ? undefined
+    : result.mode === "fan-out" && result.extra
+    ? result.rate * result.extra.senders * result.extra.receivers
+    : result.rate;
+  const peak = Math.max(...rates, ...errorRates, asked ?? 0);
   const yTicks = niceTicks(peak, 4);
   const yMax = yTicks[yTicks.length - 1];
   const yOf = (value: number) => top + height - (value / yMax) * height;
@@ -249,11 +255,11 @@ function throughputPanel(result: BenchResult, top: number, height: number): stri
       );
     }
   });
-  if (result.rate !== undefined) {
-    const y = yOf(result.rate);
+  if (asked !== undefined) {
+    const y = yOf(asked);
     parts.push(line(MARGIN_LEFT, y, MARGIN_LEFT + PLOT_WIDTH, y, INK, ' stroke-dasharray="6 4"'));
     parts.push(
-      text(MARGIN_LEFT + PLOT_WIDTH, y - 6, `asked: ${formatCount(result.rate)}/s`, {
+      text(MARGIN_LEFT + PLOT_WIDTH, y - 6, `asked: ${formatCount(asked)}/s`, {
         "text-anchor": "end",
         "font-size": 12,
         fill: INK,

@@ -38,6 +38,16 @@ export const BENCH_ENTRIES: readonly BenchEntry[] = [
     summary: "an integer per request, every reply checked (persistent or per-connection)",
     create: () => doubleWorkload(),
   },
+  {
+    name: "chat",
+    kind: "fan-out",
+    summary: "--senders write --rate lines/s each, --receivers count deliveries, latency, " +
+      "lost, merged and corrupted lines (any relay that sends each line to every other client)",
+    addOptions: (command) =>
+      command
+        .option("--receivers <n>", "chat: clients that only read", "50")
+        .option("--senders <n>", "chat: clients that write --rate lines per second each", "5"),
+  },
 ];
 
 /** Looks a bench service up by name. */

@@ -9,6 +9,7 @@ import { type Command, Option } from "commander";
 import { type Address, parseAddress, parseDuration, parseIntegerOption } from "../net/address.ts";
 import type { BenchResult } from "../bench/aggregator.ts";
 import { type BenchRun, runExchanges } from "../bench/engine.ts";
+import { runChat } from "../bench/chat.ts";
 import { formatJson, formatProgress, formatText } from "../bench/printer.ts";
 import { renderReport } from "../bench/report.ts";
 import { BENCH_ENTRIES, type BenchEntry, findBenchEntry } from "../bench/workloads.ts";
@@ -52,7 +53,8 @@ export function registerBenchCommand(
     .option(
       "-r, --rate <n>",
       "requests per second in all, on a fixed schedule (open loop); latency counts from when " +
-        "each request was due (default: closed loop, each connection as fast as replies come)",
+        "each request was due (default: closed loop, each connection as fast as replies come); " +
+        "chat: lines per second per sender (default 200)",
     )
     .addOption(
       new Option(
@@ -77,6 +79,7 @@ export function registerBenchCommand(
         "  socklab bench double 127.0.0.1:9001 -c 50 -d 30s --report run.svg\n" +
         "  socklab bench double 127.0.0.1:9001 --mode per-connection -c 8\n" +
         "  socklab bench double 127.0.0.1:9001 --rate 20000 -c 50 --json\n" +
+        "  socklab bench chat 127.0.0.1:8000 --receivers 50 --senders 5 --rate 200\n" +
         "\nExit status: 0 when every reply was right, 1 when a reply was wrong or a connection " +
         "failed, 2 for a usage error.\n--report needs write permission for the file " +
         "(deno run --allow-net --allow-write=run.svg main.ts bench ...).",
@@ -189,7 +192,22 @@ interface RunSettings {
 }
 
 function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
-  if (entry.kind === "fan-out") throw usageError(`${entry.name} cannot be benchmarked yet`);
+  if (entry.kind === "fan-out") {
+    if (settings.mode !== undefined) throw usageError(`${entry.name} has no --mode`);
+    const options = settings.options as { receivers: string; senders: string };
+    const receivers = usage(() => parseIntegerOption(options.receivers, "--receivers", 1, 100_000));
+    const senders = usage(() => parseIntegerOption(options.senders, "--senders", 1, 100_000));
+    return runChat({
+      target: settings.target,
+      receivers,
+      senders,
+      rate: settings.rate ?? 200,
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
+      timeoutMs: settings.timeoutMs,
+      signal: settings.signal,
+    });
+  }
   const workload = usage(() => entry.create(settings.options));
   if (settings.mode !== undefined && !workload.modes.includes(settings.mode)) {
     throw usageError(
