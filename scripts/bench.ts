@@ -146,25 +146,26 @@ async function waitForLine(
   }
 }
 
+/** How each server is started for a service: socklab's, and the plain yardstick. */
 const SERVERS = {
-  socklab: (port = 0) => [
+  socklab: (service: string) => [
     Deno.execPath(),
     "run",
     "--quiet",
     `--allow-net=${HOST}`,
     MAIN,
     "server",
-    "double",
+    service,
     "--port",
-    String(port),
+    "0",
   ],
-  reference: (port = 0) => [
+  reference: (service: string) => [
     Deno.execPath(),
     "run",
     "--quiet",
     `--allow-net=${HOST}`,
     REFERENCE,
-    String(port),
+    service,
   ],
 };
 
@@ -172,11 +173,12 @@ type ServerName = keyof typeof SERVERS;
 
 async function startServer(
   name: ServerName,
+  service: string,
   core: number | null,
   machine: Machine,
 ): Promise<RunningServer & { startupMs: number }> {
   const started = performance.now();
-  const child = spawn(SERVERS[name](), core, machine);
+  const child = spawn(SERVERS[name](service), core, machine);
   const stderr = new Response(child.stderr).text();
   let match: RegExpExecArray;
   try {
@@ -241,21 +243,41 @@ interface Row {
   socklab: number;
   reference: number;
   format: (value: number) => string;
-  /** `min`: ratio must be at least `target`; `max`: at most. */
-  target?: { kind: "min" | "max"; ratio: number };
+  /** The target, as text, and whether this run met it. */
+  target?: { text: string; met: boolean };
   note?: string;
 }
 
+/** A target on the ratio socklab / reference: at least (`min`) or at most (`max`) `ratio`. */
+function ratioTarget(
+  socklab: number,
+  reference: number,
+  kind: "min" | "max",
+  ratio: number,
+): Row["target"] {
+  const value = socklab / reference;
+  return {
+    text: `${kind === "min" ? "≥" : "≤"} ${ratio.toFixed(2)}`,
+    met: kind === "min" ? value >= ratio : value <= ratio,
+  };
+}
+
 /**
- * A load scenario: the same `socklab bench` arguments against both servers,
- * alternating, `rounds` times; medians are compared. Random and chat
- * scenarios are added here once their services land (with a reference
- * server for each in scripts/reference_server.ts).
+ * A load scenario: the same `socklab bench` arguments against both servers
+ * of `service`, alternating, `rounds` times; medians are compared. Random
+ * and chat scenarios are added here once their services land (with their
+ * yardsticks in scripts/reference_server.ts): random as
+ * `{ service: "random", args: ["--mode", "per-connection", "-c", "8"] }` with a
+ * connections/s row at ≥ 0.9×; chat as `bench chat` runs at 200, 4,000 and
+ * 16,000 lines/s per sender whose rows check `extra.lost`, `extra.merged`,
+ * `extra.corrupted` and the p99 delivery latency against fixed limits.
  */
 interface Scenario {
   group: string;
+  service: string;
   /** What one exchange is: `request`, `connection`. */
   unit: string;
+  /** `socklab bench` arguments after SERVICE HOST:PORT. */
   args: string[];
   rows(results: Record<ServerName, BenchResult[]>): Row[];
 }
@@ -266,42 +288,46 @@ const perSecond = (value: number) => `${formatCount(value)}/s`;
 
 function scenarios(settings: Settings): Scenario[] {
   const timing = ["--duration", `${settings.durationMs}ms`, "--warmup", `${settings.warmupMs}ms`];
+  const persistent = "double, persistent, 50 connections";
+  const perConnection = "double, per-connection, 8 workers";
   return [
     {
-      group: "double, persistent, 50 connections",
+      group: persistent,
+      service: "double",
       unit: "request",
-      args: ["double", "-c", "50", ...timing],
+      args: ["-c", "50", ...timing],
       rows: (r) => [
         {
-          group: "double, persistent, 50 connections",
+          group: persistent,
           what: "throughput",
           socklab: rate(r.socklab),
           reference: rate(r.reference),
           format: perSecond,
-          target: { kind: "min", ratio: 0.9 },
+          target: ratioTarget(rate(r.socklab), rate(r.reference), "min", 0.9),
         },
         {
-          group: "double, persistent, 50 connections",
+          group: persistent,
           what: "p99 latency",
           socklab: p99(r.socklab),
           reference: p99(r.reference),
           format: formatMs,
-          target: { kind: "max", ratio: 1.2 },
+          target: ratioTarget(p99(r.socklab), p99(r.reference), "max", 1.2),
         },
       ],
     },
     {
-      group: "double, per-connection, 8 workers",
+      group: perConnection,
+      service: "double",
       unit: "connection",
-      args: ["double", "--mode", "per-connection", "-c", "8", ...timing],
+      args: ["--mode", "per-connection", "-c", "8", ...timing],
       rows: (r) => [
         {
-          group: "double, per-connection, 8 workers",
+          group: perConnection,
           what: "connections",
           socklab: rate(r.socklab),
           reference: rate(r.reference),
           format: perSecond,
-          target: { kind: "min", ratio: 0.9 },
+          target: ratioTarget(rate(r.socklab), rate(r.reference), "min", 0.9),
         },
       ],
     },
@@ -322,13 +348,14 @@ async function runScenarios(
   const pinned = settings.pin && machine.taskset && machine.cores >= 2;
   const serverCore = pinned ? 0 : null;
   const loadCore = pinned ? 1 : null;
-  const servers = {
-    socklab: await startServer("socklab", serverCore, machine),
-    reference: await startServer("reference", serverCore, machine),
-  };
   const rows: Row[] = [];
-  try {
-    for (const scenario of scenarios(settings)) {
+  for (const scenario of scenarios(settings)) {
+    // Fresh servers for each scenario: no state carried from one load to the next.
+    const servers = {
+      socklab: await startServer("socklab", scenario.service, serverCore, machine),
+      reference: await startServer("reference", scenario.service, serverCore, machine),
+    };
+    try {
       const results: Record<ServerName, BenchResult[]> = { socklab: [], reference: [] };
       const cpu: Record<ServerName, number[]> = { socklab: [], reference: [] };
       for (let round = 0; round < settings.rounds; round++) {
@@ -336,9 +363,12 @@ async function runScenarios(
         const order: ServerName[] = round % 2 ? ["socklab", "reference"] : ["reference", "socklab"];
         for (const name of order) {
           const target = `${HOST}:${servers[name].port}`;
-          const [service, ...rest] = scenario.args;
           const cpuBefore = await cpuMs(servers[name].pid);
-          const result = await runLoad([service, target, ...rest], loadCore, machine);
+          const result = await runLoad(
+            [scenario.service, target, ...scenario.args],
+            loadCore,
+            machine,
+          );
           const served = result.completed + result.warmupCompleted + result.errors;
           const cpuUs = ((await cpuMs(servers[name].pid) - cpuBefore) * 1000) / served;
           results[name].push(result);
@@ -363,10 +393,10 @@ async function runScenarios(
         format: (us) => `${us.toFixed(1)} µs`,
         note: "(less noisy than rates on a busy machine)",
       });
+    } finally {
+      await servers.socklab.stop();
+      await servers.reference.stop();
     }
-  } finally {
-    await servers.socklab.stop();
-    await servers.reference.stop();
   }
   return rows;
 }
@@ -391,7 +421,7 @@ async function residentKb(pid: number): Promise<number> {
  * them all), then the server's resident size is read.
  */
 async function idleMemory(name: ServerName, count: number, machine: Machine): Promise<number> {
-  const server = await startServer(name, null, machine);
+  const server = await startServer(name, "double", null, machine);
   const conns: Deno.TcpConn[] = [];
   try {
     // Let the fresh process settle before the baseline.
@@ -427,7 +457,7 @@ async function idleMemory(name: ServerName, count: number, machine: Machine): Pr
 async function startupTime(name: ServerName, machine: Machine): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < STARTUP_RUNS; i++) {
-    const server = await startServer(name, null, machine);
+    const server = await startServer(name, "double", null, machine);
     times.push(server.startupMs);
     await server.stop();
   }
@@ -437,12 +467,7 @@ async function startupTime(name: ServerName, machine: Machine): Promise<number> 
 // ---------------------------------------------------------------- output
 
 function verdict(row: Row): string {
-  if (!row.target) return "";
-  const ratio = row.socklab / row.reference;
-  const ok = row.target.kind === "min" ? ratio >= row.target.ratio : ratio <= row.target.ratio;
-  return `${row.target.kind === "min" ? "≥" : "≤"} ${row.target.ratio.toFixed(2)}  ${
-    ok ? "ok" : "MISSED"
-  }`;
+  return row.target ? `${row.target.text}  ${row.target.met ? "ok" : "MISSED"}` : "";
 }
 
 function table(rows: Row[]): string {

@@ -6,8 +6,11 @@
  * that fit a float64 exactly, which is all the benchmark sends, and is not
  * meant for anything else.
  *
- * Usage: deno run --allow-net=127.0.0.1 scripts/reference_server.ts [PORT]
- * Prints `reference double listening on 127.0.0.1:PORT` when ready.
+ * Usage: deno run --allow-net=127.0.0.1 scripts/reference_server.ts SERVICE [PORT]
+ * Prints `reference SERVICE listening on 127.0.0.1:PORT` when ready. Only
+ * `double` exists so far: the random and chat yardsticks (a write-and-close
+ * loop; a relay writing each line to every other client) are added here
+ * with their services, with a handler each in {@linkcode HANDLERS}.
  *
  * @module
  */
@@ -25,8 +28,8 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
-/** Reads, answers each complete line, writes once per read. */
-async function handle(conn: Deno.TcpConn): Promise<void> {
+/** double: reads, answers each complete line, writes once per read. */
+async function handleDouble(conn: Deno.TcpConn): Promise<void> {
   const input = new Uint8Array(8 * 1024);
   const output = new Uint8Array(8 * 1024);
   let held = 0;
@@ -75,10 +78,20 @@ async function handle(conn: Deno.TcpConn): Promise<void> {
   } catch { /* already closed */ }
 }
 
+/** The reference server of each service, by name. */
+const HANDLERS: Record<string, (conn: Deno.TcpConn) => Promise<void>> = {
+  double: handleDouble,
+};
+
 if (import.meta.main) {
-  const port = Number(Deno.args[0] ?? "0");
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
-  console.log(`reference double listening on 127.0.0.1:${listener.addr.port}`);
+  const [service = "double", port = "0"] = Deno.args;
+  const handle = HANDLERS[service];
+  if (!handle) {
+    console.error(`reference_server: no reference for "${service}" yet; choose from double`);
+    Deno.exit(2);
+  }
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(port) });
+  console.log(`reference ${service} listening on 127.0.0.1:${listener.addr.port}`);
   for await (const conn of listener) {
     conn.setNoDelay(true);
     handle(conn);

@@ -490,7 +490,8 @@ class ExchangeEngine {
   async #exchange(worker: Worker, from: number): Promise<boolean> {
     const conn = worker.conn!;
     const request = worker.client.request();
-    worker.busySince = this.#now();
+    // Closed loop: `from` is the time just read. Open loop: it may lie in the past.
+    worker.busySince = this.#o.rate === undefined ? from : this.#now();
     let reply: Reply;
     try {
       let offset = 0;
