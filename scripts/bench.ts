@@ -492,8 +492,8 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
-if (import.meta.main) {
-  const settings = parseArgs(Deno.args);
+async function main(args: string[]): Promise<void> {
+  const settings = parseArgs(args);
   const machine = await describeMachine();
   const log = (line: string) => console.error(line);
   const pinned = settings.pin && machine.taskset && machine.cores >= 2;
@@ -561,5 +561,14 @@ if (import.meta.main) {
     console.log(table(rows));
     console.log(`\nnot measured yet:\n${PENDING.map((line) => `  ${line}`).join("\n")}`);
     console.log(`\ntook ${formatMs(performance.now() - started)}`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+    Deno.exit(1);
   }
 }
