@@ -116,11 +116,11 @@ const NS_PER_MS = 1e6;
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { seriesInterval } from "./aggregator.ts";
  *
- * assertEquals(seriesInterval(2000), 100);
- * assertEquals(seriesInterval(60_000), 1000);
+ * deepEqual(seriesInterval(2000), 100);
+ * deepEqual(seriesInterval(60_000), 1000);
  * ```
  */
 export function seriesInterval(durationMs: number): number {
@@ -134,14 +134,14 @@ export function seriesInterval(durationMs: number): number {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { Aggregator } from "./aggregator.ts";
  *
  * const aggregator = new Aggregator({ measureFrom: 1000 });
  * aggregator.success(0.5, 500); // during the warmup
  * aggregator.success(0.5, 1500);
  * aggregator.failure("wrong-reply", "request 21: expected 42, got 43", 1600);
- * assertEquals([aggregator.completed, aggregator.warmupCompleted, aggregator.errors], [1, 1, 1]);
+ * deepEqual([aggregator.completed, aggregator.warmupCompleted, aggregator.errors], [1, 1, 1]);
  * ```
  */
 export class Aggregator {

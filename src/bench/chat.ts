@@ -94,12 +94,12 @@ function writeNumber(buffer: Uint8Array, offset: number, value: number): number 
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { encodeChatLine } from "./chat.ts";
  *
  * const buffer = new Uint8Array(100);
  * const end = encodeChatLine(buffer, 0, { sender: 2, sequence: 7, timeUs: 1500 });
- * assertEquals(new TextDecoder().decode(buffer.subarray(0, end)), "sb1 2 7 1500 735141\n");
+ * deepEqual(new TextDecoder().decode(buffer.subarray(0, end)), "sb1 2 7 1500 750441\n");
  * ```
  */
 export function encodeChatLine(buffer: Uint8Array, offset: number, line: ChatLine): number {
@@ -134,15 +134,15 @@ function findMark(line: Uint8Array, from: number): number {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { type ChatLine, decodeChatLine } from "./chat.ts";
  *
  * const out: ChatLine = { sender: 0, sequence: 0, timeUs: 0 };
  * const bytes = (s: string) => new TextEncoder().encode(s);
- * assertEquals(decodeChatLine(bytes("<user1> sb1 2 7 1500 735141"), out), "ok");
- * assertEquals(out, { sender: 2, sequence: 7, timeUs: 1500 });
- * assertEquals(decodeChatLine(bytes("sb1 2 7 1500 735142"), out), "corrupted");
- * assertEquals(decodeChatLine(bytes("<announce> someone joined"), out), "none");
+ * deepEqual(decodeChatLine(bytes("<user1> sb1 2 7 1500 750441"), out), "ok");
+ * deepEqual(out, { sender: 2, sequence: 7, timeUs: 1500 });
+ * deepEqual(decodeChatLine(bytes("sb1 2 7 1500 750442"), out), "corrupted");
+ * deepEqual(decodeChatLine(bytes("<announce> someone joined"), out), "none");
  * ```
  */
 export function decodeChatLine(

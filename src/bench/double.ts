@@ -51,14 +51,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { doubleWorkload } from "./double.ts";
  *
  * const client = doubleWorkload({ values: 1 }).client(0);
  * const request = new TextDecoder().decode(client.request()).trim();
  * const reply = new TextEncoder().encode(String(Number(request) * 2));
- * assertEquals(client.check(reply), null);
- * assertEquals(client.check(new TextEncoder().encode("7"))?.kind, "wrong-reply");
+ * deepEqual(client.check(reply), null);
+ * deepEqual(client.check(new TextEncoder().encode("7"))?.kind, "wrong-reply");
  * ```
  */
 export function doubleWorkload(options: DoubleWorkloadOptions = {}): ExchangeWorkload {

@@ -66,14 +66,14 @@ export interface HistogramBucket {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { Histogram } from "./histogram.ts";
  *
  * const histogram = new Histogram();
  * for (let value = 1; value <= 100; value++) histogram.record(value);
- * assertEquals(histogram.count, 100);
- * assertEquals(histogram.percentile(50), 50);
- * assertEquals(histogram.percentile(100), 100);
+ * deepEqual(histogram.count, 100);
+ * deepEqual(histogram.percentile(50), 50);
+ * deepEqual(histogram.percentile(100), 100);
  * ```
  */
 export class Histogram {

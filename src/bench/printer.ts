@@ -13,12 +13,12 @@ import type { Progress } from "./engine.ts";
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { formatMs } from "./printer.ts";
  *
- * assertEquals(formatMs(0.5804), "580 µs");
- * assertEquals(formatMs(12.44), "12.4 ms");
- * assertEquals(formatMs(1500), "1.50 s");
+ * deepEqual(formatMs(0.5804), "580 µs");
+ * deepEqual(formatMs(12.44), "12.4 ms");
+ * deepEqual(formatMs(1500), "1.50 s");
  * ```
  */
 export function formatMs(ms: number): string {
@@ -37,10 +37,10 @@ export function formatMs(ms: number): string {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { formatCount } from "./printer.ts";
  *
- * assertEquals(formatCount(81234.6), "81,235");
+ * deepEqual(formatCount(81234.6), "81,235");
  * ```
  */
 export function formatCount(value: number): string {
@@ -198,11 +198,11 @@ export function formatJson(result: BenchResult): string {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { formatProgress } from "./printer.ts";
  *
  * const progress = { elapsedMs: 3200, phase: "measure" as const, completed: 245112, warmupCompleted: 0, errors: 0 };
- * assertEquals(formatProgress(progress, 78410, "requests"), "3.20 s  245,112 requests  78,410/s  0 errors");
+ * deepEqual(formatProgress(progress, 78410, "requests"), "3.20 s  245,112 requests  78,410/s  0 errors");
  * ```
  */
 export function formatProgress(progress: Progress, rate: number, unit: string): string {

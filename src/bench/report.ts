@@ -18,6 +18,8 @@ const MUTED = "#656d76";
 const GRID = "#d8dee4";
 const BLUE = "#2f6fb3";
 const RED = "#c93c37";
+/** A white outline under a label, so that it reads over the lines it crosses. */
+const HALO = { stroke: "#ffffff", "stroke-width": 3, "paint-order": "stroke" };
 const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 
 /**
@@ -25,10 +27,10 @@ const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { escapeXml } from "./report.ts";
  *
- * assertEquals(escapeXml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+ * deepEqual(escapeXml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
  * ```
  */
 export function escapeXml(text: string): string {
@@ -56,10 +58,10 @@ export function escapeXml(text: string): string {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { niceTicks } from "./report.ts";
  *
- * assertEquals(niceTicks(87, 5), [0, 20, 40, 60, 80, 100]);
+ * deepEqual(niceTicks(87, 5), [0, 20, 40, 60, 80, 100]);
  * ```
  */
 export function niceTicks(max: number, count: number): number[] {
@@ -163,7 +165,9 @@ function latencyPanel(result: BenchResult, top: number, height: number): string 
     const x = xOf(percentile);
     const y = yOf(ms);
     parts.push(`<circle cx="${num(x)}" cy="${num(y)}" r="4" fill="${BLUE}"/>`);
-    parts.push(text(x + 7, y - 8, `${name} ${formatMs(ms)}`, { "font-size": 12, fill: INK }));
+    parts.push(
+      text(x + 7, y - 8, `${name} ${formatMs(ms)}`, { "font-size": 12, fill: INK, ...HALO }),
+    );
   }
   const maxY = yOf(result.latency.maxMs);
   parts.push(
@@ -174,6 +178,7 @@ function latencyPanel(result: BenchResult, top: number, height: number): string 
       "text-anchor": "end",
       "font-size": 12,
       fill: RED,
+      ...HALO,
     }),
   );
   return parts.join("\n");
