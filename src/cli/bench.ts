@@ -104,7 +104,7 @@ function parseRate(text: string): number {
   const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
   if (!(value > 0) || value > 10_000_000) {
     throw new RangeError(
-      `Cannot use --rate "${text}": must be a number from 0 to 10000000 (per second)`,
+      `Cannot use --rate "${text}": must be a number above 0 and at most 10000000 (per second)`,
     );
   }
   return value;
@@ -174,7 +174,7 @@ async function runBench(
     await Deno.writeTextFile(options.report, renderReport(result, options.report));
   }
   if (result.completed + result.warmupCompleted === 0 && result.errors === 0) {
-    throw new CliError(`${result.target}: no request completed`);
+    throw new CliError(`${result.target}: nothing completed before the run was stopped`);
   }
   return result.errors > 0 || result.completed === 0 ? EXIT_FAILURE : EXIT_OK;
 }

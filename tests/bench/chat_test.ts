@@ -1,4 +1,6 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { serve } from "../../src/net/server.ts";
+import { doubleService } from "../../src/server/double.ts";
 import fc from "fast-check";
 import {
   type ChatLine,
@@ -223,4 +225,19 @@ Deno.test("socklab bench chat drives a relay from the command line", async () =>
   equal(result.code, 0, result.stderr);
   match(result.stdout, /fan-out, 2 senders at 100 lines\/s each to 4 receivers/);
   match(result.stdout, /0 lost, 0 merged, 0 corrupted, 0 duplicated/);
+});
+
+Deno.test("runChat() says so when the server is not a relay", async () => {
+  // A double server answers the join line to its sender and never passes it on.
+  await using server = serve(doubleService(), { port: 0 });
+  await rejects(
+    runChat({
+      target: { hostname: "127.0.0.1", port: server.addr.port },
+      receivers: 2,
+      senders: 1,
+      durationMs: 100,
+      timeoutMs: 300,
+    }).done,
+    /only 0 of 2 receivers got a line within 300 ms: is it a chat relay\?/,
+  );
 });
