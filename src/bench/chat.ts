@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Address } from "../net/address.ts";
+import { type Address, formatAddress } from "../net/address.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { LineFramer } from "../net/framing.ts";
 import { describeFailure } from "../cli/errors.ts";
@@ -246,8 +246,7 @@ class ChatEngine {
       throw new RangeError(`Cannot run for ${options.durationMs} ms: must be more than 0`);
     }
     this.#target = options.target;
-    const { hostname, port } = options.target;
-    this.#address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    this.#address = formatAddress(options.target);
     this.#durationMs = options.durationMs;
     this.#warmupMs = Math.max(0, options.warmupMs ?? 0);
     this.#timeoutMs = options.timeoutMs ?? 3000;

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Address } from "../net/address.ts";
+import { type Address, formatAddress } from "../net/address.ts";
 import { connect } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer } from "../net/framing.ts";
@@ -296,8 +296,7 @@ class ExchangeEngine {
     this.#lines = workload.reply === "line";
     this.#maxReplyBytes = workload.maxReplyBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#interval = options.rate === undefined ? 0 : 1000 / options.rate;
-    const { hostname, port } = options.target;
-    this.#address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    this.#address = formatAddress(options.target);
     this.#aggregator = new Aggregator();
   }
 

@@ -15,7 +15,7 @@ import { renderReport } from "../bench/report.ts";
 import { BENCH_ENTRIES, type BenchEntry, findBenchEntry } from "../bench/workloads.ts";
 import { EXCHANGE_MODES, type ExchangeMode } from "../bench/workload.ts";
 import { CliError, describePermissionDenial, EXIT_FAILURE, EXIT_OK, usageError } from "./errors.ts";
-import type { CliIO } from "./io.ts";
+import { type CliIO, writeAllSync } from "./io.ts";
 import { durationOption } from "./options.ts";
 
 interface BenchOptions {
@@ -229,13 +229,7 @@ function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
   );
 }
 
-const encoder = new TextEncoder();
-
-function writeStderr(text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
-}
+const writeStderr = (text: string) => writeAllSync(Deno.stderr, text);
 
 /** Redraws one progress line on stderr a few times a second. */
 function showProgress(run: BenchRun): { stop(): void } {
