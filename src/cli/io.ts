@@ -30,7 +30,8 @@ export interface Terminal {
 
 const encoder = new TextEncoder();
 
-function writeAllSync(writer: { writeSync(b: Uint8Array): number }, text: string): void {
+/** Writes all of `text` (UTF-8) to `writer`, e.g. `Deno.stderr`. */
+export function writeAllSync(writer: { writeSync(b: Uint8Array): number }, text: string): void {
   const bytes = encoder.encode(text);
   let offset = 0;
   while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));

@@ -18,6 +18,7 @@ import { type CliIO, processIO } from "./io.ts";
 import { registerServerCommand } from "./server.ts";
 import { registerClientCommand } from "./client.ts";
 import { registerCheckCommand } from "./check.ts";
+import { registerBenchCommand } from "./bench.ts";
 
 interface GlobalOptions {
   logLevel: LogLevelName;
@@ -73,6 +74,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerServerCommand(program, io, setExit);
   registerClientCommand(program, io, setExit);
   registerCheckCommand(program, io, setExit);
+  registerBenchCommand(program, io, setExit);
   return program;
 }
 

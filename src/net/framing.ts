@@ -46,6 +46,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8192;
 
 const LF = 10;
 const CR = 13;
+/** Shared by every framer until it first holds a partial message: nothing is ever written to it. */
+const EMPTY = new Uint8Array(0);
 
 /**
  * Splits a byte stream into LF-terminated messages without copying when a
@@ -66,7 +68,7 @@ const CR = 13;
  */
 export class LineFramer {
   readonly maxMessageBytes: number;
-  #partial: Uint8Array = new Uint8Array(0);
+  #partial: Uint8Array = EMPTY;
   #partialLength = 0;
   #overflowed = false;
   #skipping = false;
@@ -180,7 +182,7 @@ export class LineFramer {
     this.#partialLength = 0;
     this.#overflowed = false;
     this.#skipping = false;
-    if (this.#partial.length > 4 * 1024) this.#partial = new Uint8Array(0);
+    if (this.#partial.length > 4 * 1024) this.#partial = EMPTY;
   }
 
   /** Returns false when a message cannot be kept within the size limit. */
@@ -203,7 +205,7 @@ export class LineFramer {
   /** Drops the over-long message; returns whether framing goes on. */
   #oversize(onOversize?: () => void): boolean {
     this.#partialLength = 0;
-    this.#partial = new Uint8Array(0);
+    this.#partial = EMPTY;
     if (this.#skipOversize) this.#skipping = true;
     else this.#overflowed = true;
     onOversize?.();

@@ -9,6 +9,8 @@
 const encoder = new TextEncoder();
 const INITIAL_BYTES = 1024;
 const KEEP_BYTES = 64 * 1024;
+/** Shared by every outbox until it first has output: nothing is ever written to it. */
+const EMPTY = new Uint8Array(0);
 
 /** Where an {@linkcode Outbox} writes: a `Deno.Conn` or anything like it. */
 export interface ByteWriter {
@@ -58,9 +60,9 @@ export class Outbox {
   readonly #onOverflow?: () => void;
   readonly #onError?: (error: unknown) => void;
   readonly #onWrite?: (bytes: Uint8Array) => void;
-  #fill: Uint8Array = new Uint8Array(0);
+  #fill: Uint8Array = EMPTY;
   #fillLength = 0;
-  #spare: Uint8Array = new Uint8Array(0);
+  #spare: Uint8Array = EMPTY;
   #inFlight = 0;
   #writing: Promise<void> | null = null;
   #failed = false;
@@ -163,7 +165,7 @@ export class Outbox {
           this.#inFlight = length - offset;
           this.#bytesWritten += n;
         }
-        if (this.#spare.length > KEEP_BYTES) this.#spare = new Uint8Array(0);
+        if (this.#spare.length > KEEP_BYTES) this.#spare = EMPTY;
       }
     } catch (error) {
       this.#failed = true;

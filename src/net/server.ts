@@ -632,8 +632,11 @@ class Connection implements Peer {
     const options = this.#server.options;
     if (this.#state !== "closed") {
       this.#state = "ending";
-      const written = await within(this.#outbox.drained(), options.shutdownTimeoutMs);
-      if (written === QUIET) this.abort("peer is not reading");
+      // Most connections owe nothing when they end: no timer for them.
+      if (this.#outbox.pendingBytes > 0) {
+        const written = await within(this.#outbox.drained(), options.shutdownTimeoutMs);
+        if (written === QUIET) this.abort("peer is not reading");
+      }
     }
     if (this.#state !== "closed" && !eof) {
       try {

@@ -1,0 +1,56 @@
+/**
+ * The services `socklab bench` can drive. Adding one means adding an entry
+ * here: a request/reply workload (see `double.ts`), or the chat fan-out.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { doubleWorkload } from "./double.ts";
+import type { ExchangeWorkload } from "./workload.ts";
+
+/** A service as `socklab bench` knows it. */
+export type BenchEntry =
+  & {
+    readonly name: string;
+    /** One line for `--help`. */
+    readonly summary: string;
+    /** Adds the workload's own flags to `socklab bench` (shown in its help). */
+    addOptions?(command: Command): void;
+  }
+  & (
+    | {
+      readonly kind: "exchange";
+      /**
+       * Creates the workload from the parsed options (commander's camelCase
+       * names). Throw a RangeError/SyntaxError for a bad value: it is reported
+       * as a usage error.
+       */
+      create(options: Record<string, unknown>): ExchangeWorkload;
+    }
+    | { readonly kind: "fan-out" }
+  );
+
+/** Every service `socklab bench` drives. */
+export const BENCH_ENTRIES: readonly BenchEntry[] = [
+  {
+    name: "double",
+    kind: "exchange",
+    summary: "an integer per request, every reply checked (persistent or per-connection)",
+    create: () => doubleWorkload(),
+  },
+  {
+    name: "chat",
+    kind: "fan-out",
+    summary: "--senders write --rate lines/s each, --receivers count deliveries, latency, " +
+      "lost, merged and corrupted lines (any relay that sends each line to every other client)",
+    addOptions: (command) =>
+      command
+        .option("--receivers <n>", "chat: clients that only read", "50")
+        .option("--senders <n>", "chat: clients that write --rate lines per second each", "5"),
+  },
+];
+
+/** Looks a bench service up by name. */
+export function findBenchEntry(name: string): BenchEntry | undefined {
+  return BENCH_ENTRIES.find((entry) => entry.name === name);
+}

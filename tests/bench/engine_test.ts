@@ -1,0 +1,190 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { serve, type Service } from "../../src/net/server.ts";
+import { doubleService } from "../../src/server/double.ts";
+import { runExchanges } from "../../src/bench/engine.ts";
+import { doubleWorkload } from "../../src/bench/double.ts";
+import type { ExchangeWorkload } from "../../src/bench/workload.ts";
+import { deadline } from "../_helpers.ts";
+
+const decoder = new TextDecoder();
+const local = (port: number) => ({ hostname: "127.0.0.1", port });
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** A double server that gets every `every`-th request wrong in the way `reply` says. */
+function faultyDouble(every: number, reply: (request: string) => string): Service {
+  let count = 0;
+  return {
+    name: "faulty",
+    open: (peer) => ({
+      message(message) {
+        const request = decoder.decode(message);
+        peer.sendText(++count % every === 0 ? `${reply(request)}\n` : `${Number(request) * 2}\n`);
+      },
+    }),
+  };
+}
+
+Deno.test("runExchanges() drives a double server; every request is answered and counted", async () => {
+  await using server = serve(doubleService(), { port: 0 });
+  const result = await deadline(
+    runExchanges({
+      target: local(server.addr.port),
+      workload: doubleWorkload(),
+      connections: 4,
+      durationMs: 300,
+      warmupMs: 100,
+    }).done,
+    10_000,
+    "the run",
+  );
+  equal(result.errors, 0, JSON.stringify(result.errorKinds));
+  ok(result.completed > 100, `only ${result.completed} completed`);
+  ok(result.warmupCompleted > 0);
+  equal(result.latency.count, result.completed);
+  equal(sum(result.series.completed), result.completed);
+  equal(result.unit, "requests");
+  equal(result.loop, "closed");
+  ok(result.elapsedMs >= 300 && result.elapsedMs < 3000, String(result.elapsedMs));
+  ok(result.latency.p50Ms > 0 && result.latency.p50Ms <= result.latency.p99Ms);
+  ok(result.latency.p99Ms <= result.latency.maxMs);
+  // Closed loop, one request outstanding: every message the server saw was answered and judged.
+  await server.shutdown();
+  equal(server.stats.messages, result.completed + result.warmupCompleted);
+  equal(server.stats.connections, 4);
+});
+
+Deno.test("runExchanges() per-connection opens one connection per request", async () => {
+  await using server = serve(doubleService(), { port: 0 });
+  const result = await deadline(
+    runExchanges({
+      target: local(server.addr.port),
+      workload: doubleWorkload(),
+      mode: "per-connection",
+      connections: 2,
+      durationMs: 300,
+    }).done,
+    10_000,
+    "the run",
+  );
+  equal(result.errors, 0, JSON.stringify(result.errorKinds));
+  equal(result.unit, "connections");
+  ok(result.completed > 10);
+  await server.shutdown();
+  equal(server.stats.connections, result.completed);
+  equal(server.stats.messages, result.completed);
+});
+
+Deno.test("runExchanges() counts wrong and malformed replies as errors by kind", async () => {
+  await using wrong = serve(faultyDouble(5, (r) => String(Number(r) * 2 + 1)), { port: 0 });
+  const result = await runExchanges({
+    target: local(wrong.addr.port),
+    workload: doubleWorkload(),
+    connections: 2,
+    durationMs: 200,
+  }).done;
+  ok(result.errors > 0);
+  equal(result.errorKinds.length, 1);
+  equal(result.errorKinds[0].kind, "wrong-reply");
+  match(result.errorKinds[0].example, /^request -?\d+: expected -?\d+, got "-?\d+"$/);
+  // Wrong replies are not successes, and the connection goes on being used.
+  await wrong.shutdown();
+  equal(wrong.stats.messages, result.completed + result.errors);
+  equal(wrong.stats.connections, 2);
+
+  await using garbled = serve(faultyDouble(3, () => "forty-two"), { port: 0 });
+  const malformed = await runExchanges({
+    target: local(garbled.addr.port),
+    workload: doubleWorkload(),
+    connections: 1,
+    durationMs: 100,
+  }).done;
+  equal(malformed.errorKinds[0].kind, "malformed-reply");
+  match(malformed.errorKinds[0].example, /the reply is not an integer: "forty-two"/);
+});
+
+Deno.test("runExchanges() reports a server that closes, one that is silent, and one that is gone", async () => {
+  const closing: Service = { name: "closing", open: (peer) => ({ message: () => peer.end() }) };
+  await using closer = serve(closing, { port: 0 });
+  const closed = await runExchanges({
+    target: local(closer.addr.port),
+    workload: doubleWorkload(),
+    connections: 1,
+    durationMs: 100,
+  }).done;
+  equal(closed.completed, 0);
+  equal(closed.errorKinds[0].kind, "closed");
+
+  const silent: Service = { name: "silent", open: () => ({}) };
+  await using mute = serve(silent, { port: 0 });
+  const timedOut = await runExchanges({
+    target: local(mute.addr.port),
+    workload: doubleWorkload(),
+    connections: 2,
+    durationMs: 100,
+    timeoutMs: 150,
+  }).done;
+  deepEqual(timedOut.errorKinds.map((e) => [e.kind, e.count]), [["reply-timeout", 2]]);
+
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const refused = await runExchanges({
+    target: local(port),
+    workload: doubleWorkload(),
+    connections: 1,
+    durationMs: 120,
+  }).done;
+  equal(refused.completed, 0);
+  equal(refused.errorKinds[0].kind, "connect-refused");
+  // A pause after each failure: a dead server is not hammered.
+  ok(refused.errors <= 4, `${refused.errors} connection attempts in 120 ms`);
+});
+
+Deno.test("runExchanges() stops early on abort and still returns its figures", async () => {
+  await using server = serve(doubleService(), { port: 0 });
+  const controller = new AbortController();
+  const run = runExchanges({
+    target: local(server.addr.port),
+    workload: doubleWorkload(),
+    connections: 2,
+    durationMs: 60_000,
+    signal: controller.signal,
+  });
+  while (run.progress().completed < 50) await new Promise((resolve) => setTimeout(resolve, 5));
+  controller.abort();
+  const result = await deadline(run.done, 5_000, "the run to stop");
+  ok(result.interrupted);
+  equal(result.errors, 0);
+  ok(result.completed >= 50);
+  equal(run.progress().phase, "done");
+});
+
+Deno.test("runExchanges() reads a reply to end of stream for workloads that need it", async () => {
+  const speaker: Service = {
+    name: "speaker",
+    open(peer) {
+      peer.sendText("1,2,3");
+      peer.end();
+      return {};
+    },
+  };
+  const workload: ExchangeWorkload = {
+    service: "speaker",
+    modes: ["per-connection"],
+    reply: "end",
+    client: () => ({
+      request: () => new Uint8Array(0),
+      check: (reply) =>
+        decoder.decode(reply) === "1,2,3" ? null : { kind: "wrong-reply", detail: "not 1,2,3" },
+    }),
+  };
+  await using server = serve(speaker, { port: 0 });
+  const result = await runExchanges({
+    target: local(server.addr.port),
+    workload,
+    connections: 2,
+    durationMs: 150,
+  }).done;
+  equal(result.errors, 0, JSON.stringify(result.errorKinds));
+  ok(result.completed > 0);
+});
