@@ -60,12 +60,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .option("--trace", "log every accept, connect, read, write and close with the bytes")
     .exitOverride()
-    .showHelpAfterError("(add --help for usage)")
     .configureOutput({
       // Colour detection would read the environment; socklab runs without env access.
       getOutHasColors: () => false,
       getErrHasColors: () => false,
       writeErr: (text) => writeStderr(text),
+      // A usage error is one line, like every other error.
+      outputError: (text, write) =>
+        write(`socklab: ${text.trim().replace(/^error: /, "")} (add --help for usage)\n`),
     })
     .hook("preAction", (_program, action) => {
       const options = action.optsWithGlobals() as GlobalOptions;
@@ -99,7 +101,8 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
       if (caught.code === "commander.helpDisplayed" || caught.code === "commander.version") {
         return EXIT_OK;
       }
-      if (caught.code === "commander.help") return EXIT_OK;
+      // `socklab help` asked for help; `socklab client` alone lacks its subcommand.
+      if (caught.code === "commander.help" && caught.exitCode === 0) return EXIT_OK;
       return EXIT_USAGE;
     }
     const exitCode = typeof (caught as { exitCode?: unknown })?.exitCode === "number"

@@ -184,8 +184,14 @@ Deno.test("a permission denial names the flag to add, exit 1", async () => {
 Deno.test("usage errors exit 2 with a hint", async () => {
   const unknown = await runSocklab(["server", "--bogus"]);
   equal(unknown.code, 2);
-  match(unknown.stderr, /unknown option '--bogus'/);
-  match(unknown.stderr, /--help/);
+  equal(unknown.stderr, "socklab: unknown option '--bogus' (add --help for usage)\n");
+  const missing = await runSocklab(["client", "double", "--timeout"]);
+  equal(missing.code, 2);
+  equal(missing.stderr.split("\n").length, 2, missing.stderr);
+  match(missing.stderr, /^socklab: option '--timeout <duration>' argument missing/);
+  const noSubcommand = await runSocklab(["client"]);
+  equal(noSubcommand.code, 2);
+  match(noSubcommand.stderr, /Usage: socklab client/);
   const service = await runSocklab(["server", "nope"]);
   equal(service.code, 2);
   match(service.stderr, /unknown service "nope"/);
