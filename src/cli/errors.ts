@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ConnectTimeoutError, ReplyTimeoutError } from "../net/client.ts";
 
 /** Exit status for success. */
 export const EXIT_OK = 0;
@@ -87,10 +88,19 @@ export function describeFailure(error: unknown, context: FailureContext = {}): s
     return `cannot listen on ${where}: address already in use`;
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot ${context.action ?? "use"} ${where}: address not available on this machine`;
+    const doing = context.action === "listen"
+      ? "listen on"
+      : context.action === "connect"
+      ? "connect to"
+      : "use";
+    return `cannot ${doing} ${where}: address not available on this machine`;
   }
   if (error instanceof Deno.errors.ConnectionRefused) return `connection refused by ${where}`;
   if (error instanceof Deno.errors.ConnectionReset) return `connection reset by ${where}`;
+  // Our own timeouts say what did not happen in time, and how long was allowed.
+  if (error instanceof ConnectTimeoutError || error instanceof ReplyTimeoutError) {
+    return firstLine(error.message);
+  }
   if (error instanceof Deno.errors.TimedOut) return `${where} timed out`;
   if (error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.BrokenPipe) {
     return `${where} closed the connection`;

@@ -70,8 +70,10 @@ export async function fetchRandom(
         if (wait <= 0) throw new ReplyTimeoutError(address, timeoutMs);
         message = await reader.next(wait);
       } catch (error) {
-        if (error instanceof ReplyTimeoutError && total > 0) break;
-        throw error;
+        if (!(error instanceof ReplyTimeoutError)) throw error;
+        if (total > 0) break;
+        // The reader was given what was left; the user gave the whole deadline.
+        throw new ReplyTimeoutError(address, timeoutMs);
       }
       if (message === null) {
         closed = true;

@@ -13,7 +13,7 @@ import { TIMEOUT, within } from "./deadline.ts";
 /** Connection attempts that took too long. */
 export class ConnectTimeoutError extends Deno.errors.TimedOut {
   constructor(address: string, ms: number) {
-    super(`${address} did not accept the connection within ${ms} ms`);
+    super(`${address} did not accept the connection within ${Math.round(ms)} ms`);
     this.name = "ConnectTimeoutError";
   }
 }
@@ -21,7 +21,7 @@ export class ConnectTimeoutError extends Deno.errors.TimedOut {
 /** A reply that did not come in time. */
 export class ReplyTimeoutError extends Deno.errors.TimedOut {
   constructor(address: string, ms: number) {
-    super(`${address} did not reply within ${ms} ms`);
+    super(`${address} did not reply within ${Math.round(ms)} ms`);
     this.name = "ReplyTimeoutError";
   }
 }

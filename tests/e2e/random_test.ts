@@ -237,6 +237,22 @@ Deno.test("socklab client random uses what a server sent if it never closes, wit
   match(result.stderr, /did not close the connection after sending; using the 5 bytes it sent/);
 });
 
+Deno.test("socklab client random: a server that sends nothing is one line naming the deadline, exit 1", async () => {
+  await using fake = fakeServer(async (conn) => {
+    await readAll(conn); // sends nothing; reads until the client gives up and closes
+  });
+  const result = await runSocklab([
+    "client",
+    "random",
+    "--server",
+    `127.0.0.1:${fake.port}`,
+    "--timeout",
+    "300ms",
+  ]);
+  equal(result.code, 1);
+  equal(result.stderr, `socklab: 127.0.0.1:${fake.port} did not reply within 300 ms\n`);
+});
+
 Deno.test("socklab client random: a refused connection is one line, exit 1", async () => {
   const port = await freePort();
   const result = await runSocklab(["client", "random", "--server", `127.0.0.1:${port}`]);
