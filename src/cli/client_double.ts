@@ -5,7 +5,6 @@
  * @module
  */
 import type { Command } from "commander";
-import { formatAddress } from "../net/address.ts";
 import { NoServerAnsweredError, requestDouble } from "../client/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
 import { getLogger } from "../log.ts";
@@ -96,11 +95,13 @@ async function runDoubleClient(
       return ok;
     } catch (error) {
       if (!(error instanceof NoServerAnsweredError)) throw error;
-      const tried = servers.map(formatAddress).join(", ");
       if (options.json) {
         io.out(JSON.stringify({ server: null, request, error: error.message }) + "\n");
       }
-      log.error("No server answered ({tried})", { tried });
+      // One server: its failure alone. Several: each one was warned about but the last.
+      log.error("{line}", {
+        line: error.failures.length === 1 ? error.failures[0] : error.message,
+      });
       return false;
     }
   };

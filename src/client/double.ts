@@ -34,7 +34,7 @@ export interface DoubleResult {
   latencyMs: number;
 }
 
-/** Every server failed; `failures` says how, one line each. */
+/** Every server failed; `failures` says how, one line each, in the order tried. */
 export class NoServerAnsweredError extends Error {
   readonly failures: string[];
   constructor(failures: string[]) {
@@ -90,8 +90,8 @@ export async function requestDouble(
       };
     } catch (error) {
       const line = describeFailure(error, { action: "connect", address });
-      const next = index + 1 < order.length ? "; trying the next server" : "";
-      log.warning("{line}{next}", { line, next });
+      // The last failure is told by the error thrown below, not twice.
+      if (index + 1 < order.length) log.warning("{line}; trying the next server", { line });
       failures.push(line);
     } finally {
       try {
