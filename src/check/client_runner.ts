@@ -88,6 +88,17 @@ export interface ClientCheckOptions {
   onListening?: (addresses: string[]) => void;
 }
 
+/** The reference server could not listen on `address` (a `--listen` port in use, say). */
+export class ReferenceListenError extends Error {
+  /** The address it tried, `127.0.0.1:9001`. */
+  readonly address: string;
+  constructor(address: string, cause: unknown) {
+    super(`cannot listen on ${address}`, { cause });
+    this.name = "ReferenceListenError";
+    this.address = address;
+  }
+}
+
 /** Wraps a service so every message and connection is recorded. */
 export function recording(service: Service, record: ClientRecord): Service {
   return {
@@ -147,7 +158,11 @@ export async function runClientCheck(
     const servers: Server[] = [];
     try {
       for (const port of options.ports ?? [0]) {
-        servers.push(serve(reference, { port, lingerMs: 200, shutdownTimeoutMs: 1000 }));
+        try {
+          servers.push(serve(reference, { port, lingerMs: 200, shutdownTimeoutMs: 1000 }));
+        } catch (error) {
+          throw new ReferenceListenError(`127.0.0.1:${port}`, error);
+        }
       }
       if (records.length === 1) options.onListening?.(servers.map((s) => s.address));
       const [program, ...args] = substitute(command, "127.0.0.1", servers[0].addr.port);

@@ -7,8 +7,14 @@
 import type { Command } from "commander";
 import { formatAddress, parseAddress, parsePort } from "../net/address.ts";
 import { CASE_TABLES, CLIENT_SCENARIOS } from "../check/cases/mod.ts";
-import { runClientCheck } from "../check/client_runner.ts";
-import { CannotRunError, type CheckReport, runChecks, selectCases } from "../check/runner.ts";
+import { ReferenceListenError, runClientCheck } from "../check/client_runner.ts";
+import {
+  CannotRunError,
+  type CheckReport,
+  globToRegExp,
+  runChecks,
+  selectCases,
+} from "../check/runner.ts";
 import {
   formatHeading,
   formatJson,
@@ -20,6 +26,7 @@ import {
 import {
   CliError,
   describeFailure,
+  describePermissionDenial,
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
@@ -132,6 +139,11 @@ async function runClientCheckCommand(
     throw usageError(error instanceof Error ? error.message : String(error));
   }
   const timeoutMs = durationOption(options.timeout ?? "10s", "--timeout");
+  const patterns = options.only.map(globToRegExp);
+  if (patterns.length > 0 && !scenario.cases.some((c) => patterns.some((p) => p.test(c.id)))) {
+    throw noCaseMatches(`client ${service}`, options);
+  }
+  checkJunitWritable(options.junit);
   let report;
   try {
     report = await runClientCheck(service, scenario, command, {
@@ -147,9 +159,32 @@ async function runClientCheckCommand(
     if (error instanceof Deno.errors.NotFound) {
       throw new CliError(`cannot run: ${command[0]}: command not found`, EXIT_USAGE);
     }
-    throw new CliError(`cannot run: ${describeFailure(error, { action: "listen" })}`, EXIT_USAGE);
+    const line = error instanceof ReferenceListenError
+      ? describeFailure(error.cause, { action: "listen", address: error.address })
+      : describeFailure(error);
+    throw new CliError(`cannot run: ${line}`, EXIT_USAGE);
   }
   return await finish(report, options, io);
+}
+
+/** A usage error for a selection that leaves no case to run. */
+function noCaseMatches(service: string, options: { only: string[]; dialect?: string }): CliError {
+  const only = options.only.map((glob) => `--only "${glob}"`).join(" ");
+  const dialect = options.dialect ? ` with --dialect ${options.dialect}` : "";
+  const what = [only, dialect.trim()].filter(Boolean).join(" ");
+  return usageError(`no case of ${service} matches ${what}; --list shows the cases`);
+}
+
+/**
+ * Fails before any case runs when the JUnit file cannot be written: a grader
+ * should not wait for a whole run to learn it. Asks on a terminal, as a write
+ * would.
+ */
+function checkJunitWritable(file: string | undefined): void {
+  if (file === undefined) return;
+  if (Deno.permissions.requestSync({ name: "write", path: file }).state === "granted") return;
+  const denial = describePermissionDenial(`Requires write access to "${file}"`);
+  throw new CliError(`cannot write ${file}: ${denial}`);
 }
 
 /** Prints the report (or only its summary when the cases were printed live), writes JUnit, gives the exit status. */
@@ -192,6 +227,16 @@ async function runCheck(
       `Cannot use --flush-ms "${options.flushMs}": must be a whole number from 1 to 60000`,
     );
   }
+  const dialects = [...new Set(cases.flatMap((c) => c.dialect ? [c.dialect] : []))];
+  if (options.dialect !== undefined && !dialects.includes(options.dialect)) {
+    throw usageError(
+      dialects.length === 0
+        ? `Cannot use --dialect with ${service}: it has one dialect`
+        : `Cannot use --dialect "${options.dialect}" with ${service}: choose ${
+          dialects.join(" or ")
+        }`,
+    );
+  }
   const selection = {
     only: options.only,
     strict: options.strict,
@@ -200,8 +245,10 @@ async function runCheck(
     timeoutMs,
     flushMs,
   };
+  const selected = selectCases(cases, selection);
+  if (selected.length === 0) throw noCaseMatches(service, options);
   if (options.list) {
-    for (const { testCase, skip } of selectCases(cases, selection)) {
+    for (const { testCase, skip } of selected) {
       const marks = [
         testCase.phase === "destructive" ? "destructive" : "",
         testCase.strictOnly ? "strict" : "",
@@ -225,6 +272,7 @@ async function runCheck(
   } catch (error) {
     throw usageError(error instanceof Error ? error.message : String(error));
   }
+  checkJunitWritable(options.junit);
   const address = formatAddress(target);
   // No separate probe first: a classroom server may stop when a client connects and
   // closes without sending. If nothing can connect, the first case says so.

@@ -80,7 +80,11 @@ Deno.test("socklab check --junit writes a report where write permission is grant
       ],
     );
     equal(denied.code, 1);
-    match(denied.stderr, /permission denied: write access to .*; run with --allow-write=/);
+    equal(
+      denied.stderr,
+      `socklab: cannot write ${file}: permission denied: write access to ${file}; run with --allow-write=${file}\n`,
+    );
+    equal(denied.stdout, "", "the denial comes before any case runs");
   } finally {
     await Deno.remove(file);
   }
@@ -90,4 +94,50 @@ Deno.test("socklab check client needs run permission and names the flag", async 
   const result = await runSocklab(["check", "client", "double", "--", "python3", "x.py", "{port}"]);
   equal(result.code, 2);
   match(result.stderr, /permission denied: run access to python3; run with --allow-run=python3/);
+});
+
+Deno.test("socklab check refuses a selection that leaves no case, and a dialect the service lacks, exit 2", async () => {
+  const none = "; --list shows the cases";
+  const cases: [string[], string][] = [
+    [
+      ["double", "127.0.0.1:1", "--only", "double/nothing/*"],
+      `no case of double matches --only "double/nothing/*"${none}`,
+    ],
+    [
+      ["sum", "--list", "--only", "sum/text/*", "--dialect", "json"],
+      `no case of sum matches --only "sum/text/*" with --dialect json${none}`,
+    ],
+    [
+      ["client", "double", "--only", "nothing", "--", "x"],
+      `no case of client double matches --only "nothing"${none}`,
+    ],
+    [
+      ["sum", "127.0.0.1:1", "--dialect", "xml"],
+      'Cannot use --dialect "xml" with sum: choose text or json',
+    ],
+    [
+      ["double", "127.0.0.1:1", "--dialect", "json"],
+      "Cannot use --dialect with double: it has one dialect",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runSocklab(["check", ...args], { permissions: ["--allow-net=127.0.0.1"] });
+    equal(result.code, 2, args.join(" "));
+    equal(result.stdout, "");
+    equal(result.stderr, `socklab: ${message}\n`);
+  }
+});
+
+Deno.test("socklab check client names the port its reference server cannot listen on, exit 2", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const result = await runSocklab(
+    ["check", "client", "double", "--listen", String(port), "--", "python3", "x.py"],
+    { permissions: ["--allow-net=127.0.0.1", "--allow-run=python3"] },
+  );
+  equal(result.code, 2);
+  equal(
+    result.stderr,
+    `socklab: cannot run: cannot listen on 127.0.0.1:${port}: address already in use\n`,
+  );
 });
