@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { formatAddress, parseAddress, parsePort } from "../net/address.ts";
 import { CASE_TABLES, CLIENT_SCENARIOS } from "../check/cases/mod.ts";
 import { ReferenceListenError, runClientCheck } from "../check/client_runner.ts";
@@ -57,6 +57,8 @@ export function registerCheckCommand(
   const check = program
     .command("check")
     .description("run conformance cases against a server (or a client) of one service")
+    // Short enough for the help to wrap its descriptions at 80 columns.
+    .configureHelp({ subcommandTerm: (sub) => `${sub.name()} <service> -- <command...>` })
     .argument("[service]", `the service: ${services.join(", ")}`)
     .argument("[target]", "the server under test, HOST:PORT")
     .option("--dialect <dialect>", "only the cases of one dialect (sum: text or json)")
@@ -65,11 +67,9 @@ export function registerCheckCommand(
     .option("--json", "print the results as one JSON document")
     .option("--junit <file>", "also write JUnit XML to FILE (needs --allow-write=FILE)")
     .option("--list", "list the cases with their requirements, and exit")
-    .option(
-      "--only <glob>",
-      "only cases whose id matches (repeatable; * matches any text)",
-      collect,
-      [],
+    .addOption(
+      new Option("--only <glob>", "only cases whose id matches (repeatable; * matches any text)")
+        .argParser(collect).default([], "every case"),
     )
     .option(
       "--timeout <duration>",
@@ -97,11 +97,12 @@ export function registerCheckCommand(
     )
     .argument("<service>", `the service: ${scenarios.join(", ")}`)
     .argument("<command...>", "the client to run, after --; {host} and {port} are replaced")
-    .option(
-      "--listen <port>",
-      "port(s) for the reference server (repeatable; default a free port, substituted for {port})",
-      collect,
-      [],
+    .addOption(
+      new Option(
+        "--listen <port>",
+        "port for the reference server (repeatable; the first is {port})",
+      )
+        .argParser(collect).default([], "a free port"),
     )
     .addHelpText(
       "after",

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { NoServerAnsweredError, requestDouble } from "../client/double.ts";
 import { DOUBLE_PORTS } from "../protocol/double.ts";
 import { getLogger } from "../log.ts";
@@ -24,11 +24,9 @@ export function registerDoubleClient(
       "send integers to double servers; each request goes to a server chosen at random",
     )
     .argument("[numbers...]", "integers to send (default: prompt, or one per line of stdin)")
-    .option(
-      "--server <host:port>",
-      "a server to use; repeat for several (default: 127.0.0.1:9001-9003)",
-      collect,
-      [] as string[],
+    .addOption(
+      new Option("--server <host:port>", "a server to use; repeat for several")
+        .argParser(collect).default([], "127.0.0.1:9001-9003"),
     )
     .option("--json", "print one JSON object per result")
     .option("--timeout <duration>", "connect and reply deadline, each", "3s")

@@ -45,7 +45,7 @@ function writeStderr(text: string): void {
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("socklab")
     .description(
-      "Classic socket services, done right, and the tools to test anyone's: servers, clients,\n" +
+      "Classic socket services, done right, and the tools to test anyone's: servers, clients, " +
         "a conformance checker and a load generator for the double, sum, random and chat protocols.",
     )
     .version(VERSION, "-V, --version", "print the version")

@@ -33,11 +33,11 @@ export interface CommonServerOptions {
 export function addServerCoreOptions(command: Command): Command {
   return command
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option(
-      "--port <port>",
-      "port to listen on; repeat for several listeners; 0 picks a free port (only with one service)",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+    .addOption(
+      new Option(
+        "--port <port>",
+        "port to listen on; repeat for several listeners; 0 picks a free port (only with one service)",
+      ).argParser(collect).default([], "the service's own"),
     )
     .option("--flush-ms <ms>", "quiet period that ends a message sent without a newline", "50")
     .option("--max-line-bytes <bytes>", "largest message; longer ones get an error", "8192")
