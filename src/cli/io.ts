@@ -37,9 +37,39 @@ export function writeAllSync(writer: { writeSync(b: Uint8Array): number }, text:
   while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
 }
 
+/**
+ * Writes output that a reader may stop taking (`socklab check sum --list |
+ * head -3`): once the pipe is closed, the rest is dropped quietly, as a
+ * reader that went away wants, instead of failing the command.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { outputTo } from "./io.ts";
+ *
+ * let calls = 0;
+ * const out = outputTo({ writeSync: () => { calls++; throw new Deno.errors.BrokenPipe(); } });
+ * out("a\n");
+ * out("b\n");
+ * equal(calls, 1);
+ * ```
+ */
+export function outputTo(writer: { writeSync(b: Uint8Array): number }): (text: string) => void {
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    try {
+      writeAllSync(writer, text);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      closed = true;
+    }
+  };
+}
+
 /** The process's real stdin and stdout. */
 export const processIO: CliIO = {
-  out: (text) => writeAllSync(Deno.stdout, text),
+  out: outputTo(Deno.stdout),
   stdinIsTerminal: () => Deno.stdin.isTerminal(),
   stdin: Deno.stdin,
   err: (text) => writeAllSync(Deno.stderr, text),
