@@ -84,21 +84,49 @@ function renderValue(value: unknown): string {
  */
 export function formatTextRecord(record: LogRecord): string {
   const time = new Date(record.timestamp).toISOString().slice(11, 23);
+  const category = record.category.slice(1).join(".");
+  return `${time} ${LEVEL_LABELS[record.level].padEnd(5)} ${category}: ${
+    renderMessage(record).replaceAll("\n", "\\n")
+  }\n`;
+}
+
+/** The message with its values in place, as the text format shows them. */
+function renderMessage(record: LogRecord): string {
   let message = "";
   for (let i = 0; i < record.message.length; i++) {
     const part = record.message[i];
     message += i % 2 === 0 ? part as string : renderValue(part);
   }
-  const category = record.category.slice(1).join(".");
-  return `${time} ${LEVEL_LABELS[record.level].padEnd(5)} ${category}: ${
-    message.replaceAll("\n", "\\n")
-  }\n`;
+  return message;
+}
+
+const jsonLines = getJsonLinesFormatter();
+
+/**
+ * The JSON format: logtape's JSON Lines, with the message rendered as the
+ * text format renders it (a string value is not quoted inside the message).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { formatJsonRecord } from "./log.ts";
+ *
+ * const line = formatJsonRecord({
+ *   category: ["socklab", "server"], level: "info", message: ["Shutting down: ", "received SIGINT"],
+ *   rawMessage: "", timestamp: Date.UTC(2026, 0, 1), properties: { reason: "received SIGINT" },
+ * });
+ * deepEqual(JSON.parse(line).message, "Shutting down: received SIGINT");
+ * deepEqual(JSON.parse(line).properties, { reason: "received SIGINT" });
+ * ```
+ */
+export function formatJsonRecord(record: LogRecord): string {
+  return jsonLines({ ...record, message: [renderMessage(record)] });
 }
 
 /** Configures logtape for the whole program. Call once, from the entry. */
 export function setupLogging(options: LoggingOptions = {}): void {
   const write = options.write ?? writeStderr;
-  const format = options.format === "json" ? getJsonLinesFormatter() : formatTextRecord;
+  const format = options.format === "json" ? formatJsonRecord : formatTextRecord;
   const sink: Sink = (record) => write(format(record));
   configureSync({
     reset: true,
