@@ -309,9 +309,80 @@ export async function send(conn: Deno.Conn, text: string | Uint8Array): Promise<
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
+/** Connects, sends `request`, and reads until the server closes: the whole reply. */
+export async function exchangeOnce(
+  port: number,
+  request: string | Uint8Array,
+  ms = 5_000,
+): Promise<string> {
+  const conn = await connectLocal(port);
+  try {
+    await send(conn, request);
+    return await readAll(conn, ms);
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
 /** Closes a connection, ignoring "already closed". */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
   } catch { /* already closed */ }
+}
+
+/**
+ * Every permission but the network denied: with `--allow-net=127.0.0.1:PORT`,
+ * a least-privilege run.
+ */
+export const DENY_ALL_BUT_NET: readonly string[] = [
+  "--deny-env",
+  "--deny-read",
+  "--deny-write",
+  "--deny-sys",
+  "--deny-run",
+  "--deny-ffi",
+];
+
+/**
+ * A port nothing listens on (bound, read back, released), for the tests that
+ * must name the port in a permission before the server starts.
+ */
+export async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  await Promise.resolve();
+  return port;
+}
+
+/** A server that handles each connection with `handle`, one at a time, then closes it. */
+export function fakeServer(
+  handle: (conn: Deno.TcpConn) => Promise<void>,
+): AsyncDisposable & { port: number } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const done = (async () => {
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return;
+      }
+      try {
+        await handle(conn);
+      } catch {
+        /* the client went away */
+      } finally {
+        closeQuietly(conn);
+      }
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await done;
+    },
+  };
 }

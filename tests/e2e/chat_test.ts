@@ -6,6 +6,8 @@ import {
   closeQuietly,
   connectLocal,
   deadline,
+  DENY_ALL_BUT_NET,
+  freePort,
   readAll,
   runSocklab,
   send,
@@ -154,15 +156,6 @@ async function joinChat(port: number, count: number): Promise<ChatPeer[]> {
 async function closeAll(peers: ChatPeer[]): Promise<void> {
   await Promise.all(peers.map((peer) => peer.close()));
 }
-
-const DENY = [
-  "--deny-env",
-  "--deny-read",
-  "--deny-write",
-  "--deny-sys",
-  "--deny-run",
-  "--deny-ffi",
-];
 
 Deno.test("socklab server chat relays a line to every other client, never back to its sender", async () => {
   await using server = await startServer(["chat", "--port", "0"]);
@@ -646,7 +639,7 @@ Deno.test("socklab client chat works against the classroom chat server (write-up
 
 Deno.test("the chat server runs with exactly its own port and everything else denied", async () => {
   const port = await freePort();
-  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY];
+  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET];
   await using server = await startServer(["chat", "--port", String(port)], 1, {
     stdin: true,
     permissions,
@@ -677,13 +670,4 @@ Deno.test("socklab server lists chat on port 8000 among the services it starts b
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** A port nothing listens on (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  await Promise.resolve();
-  return port;
 }

@@ -3,6 +3,9 @@ import {
   classroom,
   closeQuietly,
   connectLocal,
+  DENY_ALL_BUT_NET,
+  exchangeOnce,
+  freePort,
   readAll,
   readLines,
   readOnce,
@@ -72,13 +75,10 @@ Deno.test("socklab server double answers a request, then closes after a half-clo
 
 Deno.test("socklab server double closes a message past the size limit with one error line", async () => {
   await using server = await startServer(["double", "--port", "0", "--max-line-bytes", "100"]);
-  const conn = await connectLocal(server.ports[0]);
-  try {
-    await send(conn, "1".repeat(5000));
-    equal(await readAll(conn), "error: message longer than 100 bytes\n");
-  } finally {
-    closeQuietly(conn);
-  }
+  equal(
+    await exchangeOnce(server.ports[0], "1".repeat(5000)),
+    "error: message longer than 100 bytes\n",
+  );
   // The server keeps serving others.
   const other = await connectLocal(server.ports[0]);
   try {
@@ -215,19 +215,11 @@ Deno.test("--help and --version exit 0 without any permission", async () => {
 
 Deno.test("the server runs with exactly its own port and everything else denied", async () => {
   const port = await freePort();
-  const deny = [
-    "--deny-env",
-    "--deny-read",
-    "--deny-write",
-    "--deny-sys",
-    "--deny-run",
-    "--deny-ffi",
-  ];
   await using server = await startServer(["double", "--port", String(port)], 1, {
-    permissions: [`--allow-net=127.0.0.1:${port}`, ...deny],
+    permissions: [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET],
   });
   const result = await runSocklab(["client", "double", "8", "--server", `127.0.0.1:${port}`], {
-    permissions: [`--allow-net=127.0.0.1:${port}`, ...deny],
+    permissions: [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET],
   });
   equal(result.code, 0, result.stderr);
   equal(result.stdout, `Received from 127.0.0.1:${port}: 16\n`);
@@ -247,12 +239,3 @@ Deno.test("--trace shows every read and write with the bytes escaped", async () 
   match(result.stderr, /read 127\.0\.0\.1:\d+ "21\\r\\n"/);
   match(result.stderr, /write 127\.0\.0\.1:\d+ "42\\r\\n"/);
 });
-
-/** A port nothing listens on (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  await Promise.resolve();
-  return port;
-}

@@ -3,6 +3,8 @@ import { SERVICES } from "../../src/cli/services.ts";
 import {
   closeQuietly,
   connectLocal,
+  DENY_ALL_BUT_NET,
+  freePort,
   readAll,
   readLines,
   runSocklab,
@@ -159,13 +161,10 @@ Deno.test("--idle-timeout and --message-timeout take duration suffixes", async (
 });
 
 Deno.test("every service runs under exactly its own port with all else denied", async () => {
-  const deny = ["--deny-env", "--deny-read", "--deny-write", "--deny-sys", "--deny-run"];
   for (const entry of SERVICES) {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = probe.addr.port;
-    probe.close();
+    const port = await freePort();
     await using server = await startServer([entry.name, "--port", String(port)], 1, {
-      permissions: [`--allow-net=127.0.0.1:${port}`, ...deny, "--deny-ffi"],
+      permissions: [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET],
     });
     const conn = await connectLocal(port);
     closeQuietly(conn);

@@ -3,6 +3,10 @@ import {
   classroom,
   closeQuietly,
   connectLocal,
+  DENY_ALL_BUT_NET,
+  exchangeOnce,
+  fakeServer,
+  freePort,
   readAll,
   readOnce,
   runSocklab,
@@ -11,15 +15,6 @@ import {
 } from "../_helpers.ts";
 import { drawRandomNumbers } from "../../src/protocol/random.ts";
 import { createRandomSource } from "../../src/protocol/rng.ts";
-
-const DENY = [
-  "--deny-env",
-  "--deny-read",
-  "--deny-write",
-  "--deny-sys",
-  "--deny-run",
-  "--deny-ffi",
-];
 
 Deno.test("socklab server random --seed sends a reproducible sequence; our client prints the stats", async () => {
   await using server = await startServer(["random", "--port", "0", "--seed", "7"]);
@@ -137,13 +132,7 @@ Deno.test("socklab server random does not wait for the client: what it sends is 
     "--max",
     "1",
   ]);
-  const conn = await connectLocal(server.ports[0]);
-  try {
-    await send(conn, "hello\n");
-    equal(await readAll(conn), "1,1");
-  } finally {
-    closeQuietly(conn);
-  }
+  equal(await exchangeOnce(server.ports[0], "hello\n"), "1,1");
 });
 
 Deno.test("socklab server random refuses bad options with one line, exit 2", async () => {
@@ -265,7 +254,7 @@ Deno.test("socklab client random: a refused connection is one line, exit 1", asy
 
 Deno.test("socklab server random and its client run with exactly their port and everything else denied", async () => {
   const port = await freePort();
-  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY];
+  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET];
   await using server = await startServer(["random", "--port", String(port), "--seed", "9"], 1, {
     permissions,
   });
@@ -277,41 +266,3 @@ Deno.test("socklab server random and its client run with exactly their port and 
   equal(result.stdout.split("\n")[0], `Numbers: ${expected.join(",")}`);
   equal((await server.stop()).code, 0);
 });
-
-/** A port nothing listens on (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  await Promise.resolve();
-  return port;
-}
-
-/** A server that handles each connection with `handle`, one at a time, then closes it. */
-function fakeServer(handle: (conn: Deno.TcpConn) => Promise<void>) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const done = (async () => {
-    while (true) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        return;
-      }
-      try {
-        await handle(conn);
-      } catch {
-        /* the client went away */
-      } finally {
-        closeQuietly(conn);
-      }
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await done;
-    },
-  };
-}

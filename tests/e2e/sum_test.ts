@@ -3,6 +3,10 @@ import {
   classroom,
   closeQuietly,
   connectLocal,
+  DENY_ALL_BUT_NET,
+  exchangeOnce,
+  fakeServer,
+  freePort,
   readAll,
   readOnce,
   runSocklab,
@@ -10,15 +14,6 @@ import {
   startServer,
 } from "../_helpers.ts";
 import { createRandomSource, randomInteger } from "../../src/protocol/rng.ts";
-
-const DENY = [
-  "--deny-env",
-  "--deny-read",
-  "--deny-write",
-  "--deny-sys",
-  "--deny-run",
-  "--deny-ffi",
-];
 
 Deno.test("socklab server sum answers our client in the text dialect; both print the sum", async () => {
   await using server = await startServer([
@@ -132,26 +127,14 @@ Deno.test("socklab server sum gives nc users a line back, ending as the request 
       "Server of socklab;50\r\n",
     ]]
   ) {
-    const conn = await connectLocal(server.ports[0]);
-    try {
-      await send(conn, request);
-      equal(await readAll(conn), reply);
-    } finally {
-      closeQuietly(conn);
-    }
+    equal(await exchangeOnce(server.ports[0], request), reply);
   }
 });
 
 Deno.test("socklab server sum: out of range gets no reply and a warning; the server keeps serving", async () => {
   await using server = await startServer(["sum", "--port", "0", "--number", "50"]);
   for (const request of ["A;0", "A;101\n", '{"client_name": "B", "client_number": -3}']) {
-    const conn = await connectLocal(server.ports[0]);
-    try {
-      await send(conn, request);
-      equal(await readAll(conn), "", `no reply to ${request}`);
-    } finally {
-      closeQuietly(conn);
-    }
+    equal(await exchangeOnce(server.ports[0], request), "", `no reply to ${request}`);
   }
   const conn = await connectLocal(server.ports[0]);
   try {
@@ -195,13 +178,7 @@ Deno.test("socklab server sum: malformed requests are logged with their bytes, c
     ],
   ];
   for (const [request] of cases) {
-    const conn = await connectLocal(server.ports[0]);
-    try {
-      await send(conn, request);
-      equal(await readAll(conn), "", `no reply to ${request}`);
-    } finally {
-      closeQuietly(conn);
-    }
+    equal(await exchangeOnce(server.ports[0], request), "", `no reply to ${request}`);
   }
   const conn = await connectLocal(server.ports[0]);
   try {
@@ -472,7 +449,7 @@ Deno.test("socklab server sum refuses bad flags with one line, exit 2", async ()
 
 Deno.test("socklab server sum and its client run with exactly their port and everything else denied", async () => {
   const port = await freePort();
-  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY];
+  const permissions = [`--allow-net=127.0.0.1:${port}`, ...DENY_ALL_BUT_NET];
   await using server = await startServer(["sum", "--port", String(port), "--number", "50"], 1, {
     permissions,
   });
@@ -486,41 +463,3 @@ Deno.test("socklab server sum and its client run with exactly their port and eve
   }
   equal((await server.stop()).code, 0);
 });
-
-/** A port nothing listens on (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  await Promise.resolve();
-  return port;
-}
-
-/** A server that handles each connection with `handle`, one at a time, then closes it. */
-function fakeServer(handle: (conn: Deno.TcpConn) => Promise<void>) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const done = (async () => {
-    while (true) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        return;
-      }
-      try {
-        await handle(conn);
-      } catch {
-        /* the client went away */
-      } finally {
-        closeQuietly(conn);
-      }
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await done;
-    },
-  };
-}

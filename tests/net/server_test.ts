@@ -16,6 +16,7 @@ import {
   closeQuietly,
   connectLocal,
   deadline,
+  exchangeOnce,
   readAll,
   readLines,
   readOnce,
@@ -406,13 +407,10 @@ Deno.test("serve() times an over-long message being skipped like any other", asy
     flushMs: 10_000,
     lingerMs: 100,
   });
-  const conn = await connectLocal(server.addr.port);
-  try {
-    await send(conn, "ab\n" + "x".repeat(100));
-    equal(await readAll(conn), "aberror: message not completed within 300 ms\n");
-  } finally {
-    closeQuietly(conn);
-  }
+  equal(
+    await exchangeOnce(server.addr.port, "ab\n" + "x".repeat(100)),
+    "aberror: message not completed within 300 ms\n",
+  );
 });
 
 Deno.test("serve() cuts a peer that never reads its replies at the idle timeout", async () => {
