@@ -348,14 +348,16 @@ Deno.test("serve() closes peers refused by the access list at once, logged with 
 
 Deno.test("serve() closes a slow-drip client at the message timeout", async () => {
   using log = new CapturedLog();
-  await using server = serveDouble({ messageTimeoutMs: 1_000 });
+  // A quiet period well above the drip's pace: a timer late on a busy machine
+  // must not end the message and turn the test into a wait for its 8 s bound.
+  await using server = serveDouble({ messageTimeoutMs: 1_000, flushMs: 500 });
   const conn = await connectLocal(server.addr.port);
   try {
     const started = performance.now();
     const reply = readAll(conn, 8_000);
     let closed = false;
     reply.then(() => closed = true, () => closed = true);
-    // One byte every 40 ms: less than the 50 ms quiet period, so the message never ends.
+    // One byte every 40 ms: far less than the quiet period, so the message never ends.
     while (!closed && performance.now() - started < 8_000) {
       try {
         await send(conn, "1");
