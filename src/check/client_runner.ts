@@ -8,9 +8,14 @@
 import type { Terminator } from "../net/framing.ts";
 import { serve, type Server, type Service, type Session } from "../net/server.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
-import type { Phase, Status, Verdict } from "./types.ts";
-import type { CaseResult, CheckReport } from "./runner.ts";
-import { globToRegExp } from "./runner.ts";
+import type { Verdict } from "./types.ts";
+import {
+  type CaseResult,
+  type CheckReport,
+  countResults,
+  globToRegExp,
+  STRICT_ONLY,
+} from "./runner.ts";
 
 /** One message a client sent to the reference server. */
 export interface RecordedMessage {
@@ -183,28 +188,21 @@ export async function runClientCheck(
   for (const testCase of scenario.cases) {
     if (patterns.length > 0 && !patterns.some((p) => p.test(testCase.id))) continue;
     const verdict: Verdict = testCase.strictOnly && !options.strict
-      ? { status: "skipped", reason: "classroom-exact check; run with --strict" }
+      ? { status: "skipped", reason: STRICT_ONLY }
       : testCase.judge(records);
     results.push({
       id: testCase.id,
       requirement: testCase.requirement,
-      phase: "normal" as Phase,
+      phase: "normal",
       durationMs: 0,
       ...verdict,
     });
   }
-  const counts: Record<Status, number> & { total: number } = {
-    total: results.length,
-    passed: 0,
-    failed: 0,
-    skipped: 0,
-  };
-  for (const result of results) counts[result.status]++;
   return {
     service: `client ${service}`,
     target: command.join(" "),
     results,
-    counts,
+    counts: countResults(results),
     durationMs: performance.now() - started,
   };
 }

@@ -5,13 +5,12 @@
  *
  * @module
  */
-import type { Address } from "../net/address.ts";
+import { type Address, formatAddress } from "../net/address.ts";
 import { connect } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import type { CaseContext, CheckCase, Phase, Status, Verdict } from "./types.ts";
 import { Probe } from "./probe.ts";
 import { describeFailure } from "../cli/errors.ts";
-import { formatAddress } from "../net/address.ts";
 
 /** The server could not be reached before any case got through: nothing was checked. */
 export class CannotRunError extends Error {
@@ -67,6 +66,16 @@ export interface CheckReport {
 
 const PHASE_ORDER: Record<Phase, number> = { normal: 0, hostile: 1, destructive: 2 };
 
+/** Why a `--strict` case is skipped without `--strict`. */
+export const STRICT_ONLY = "classroom-exact check; run with --strict";
+
+/** How many results there are of each status, and in all. */
+export function countResults(results: readonly CaseResult[]): CheckReport["counts"] {
+  const counts = { total: results.length, passed: 0, failed: 0, skipped: 0 };
+  for (const result of results) counts[result.status]++;
+  return counts;
+}
+
 /**
  * Turns a glob (`*` any text, `?` one character) into a whole-string RegExp.
  *
@@ -103,7 +112,7 @@ export function selectCases(
     if (patterns.length > 0 && !patterns.some((p) => p.test(testCase.id))) continue;
     if (testCase.dialect && options.dialect && testCase.dialect !== options.dialect) continue;
     if (testCase.strictOnly && !options.strict) {
-      selected.push({ testCase, skip: "classroom-exact check; run with --strict" });
+      selected.push({ testCase, skip: STRICT_ONLY });
     } else if (testCase.phase === "destructive" && options.noDestructive) {
       selected.push({ testCase, skip: "may stop the server; skipped by --no-destructive" });
     } else {
@@ -196,15 +205,11 @@ export async function runChecks(
     if (unreachable !== null) throw new CannotRunError((unreachable as ConnectFailure).message);
     record(testCase, verdict, now() - caseStarted);
   }
-  const counts = { total: results.length, passed: 0, failed: 0, skipped: 0 };
-  for (const result of results) counts[result.status]++;
   return {
     service,
-    target: target.hostname.includes(":")
-      ? `[${target.hostname}]:${target.port}`
-      : `${target.hostname}:${target.port}`,
+    target: formatAddress(target),
     results,
-    counts,
+    counts: countResults(results),
     durationMs: now() - started,
   };
 }
