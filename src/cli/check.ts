@@ -24,6 +24,7 @@ import {
   formatText,
 } from "../check/report.ts";
 import {
+  asUsage,
   CliError,
   describeFailure,
   describePermissionDenial,
@@ -133,12 +134,9 @@ async function runClientCheckCommand(
       `unknown service "${service}"; choose from ${Object.keys(CLIENT_SCENARIOS).join(", ")}`,
     );
   }
-  let ports: number[] | undefined;
-  try {
-    ports = options.listen.length > 0 ? options.listen.map(parsePort) : undefined;
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
+  const ports = options.listen.length > 0
+    ? asUsage(() => options.listen.map(parsePort))
+    : undefined;
   const timeoutMs = durationOption(options.timeout ?? "10s", "--timeout");
   const patterns = options.only.map(globToRegExp);
   if (patterns.length > 0 && !scenario.cases.some((c) => patterns.some((p) => p.test(c.id)))) {
@@ -267,12 +265,7 @@ async function runCheck(
   if (!targetText) {
     throw usageError(`name the server to check, e.g. socklab check ${service} 127.0.0.1:9001`);
   }
-  let target;
-  try {
-    target = parseAddress(targetText);
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
+  const target = asUsage(() => parseAddress(targetText));
   checkJunitWritable(options.junit);
   const address = formatAddress(target);
   // No separate probe first: a classroom server may stop when a client connects and

@@ -13,7 +13,7 @@ import { ChatClient, type ChatEnd } from "../client/chat.ts";
 import { CLEAR_LINE, LineEditor } from "../client/line_editor.ts";
 import { CHAT_PORT, classifyChatLine, isValidNickname, parseChatLine } from "../protocol/chat.ts";
 import { getLogger } from "../log.ts";
-import { CliError, describeFailure, EXIT_FAILURE, EXIT_OK, usageError } from "./errors.ts";
+import { asUsage, CliError, describeFailure, EXIT_FAILURE, EXIT_OK, usageError } from "./errors.ts";
 import { type CliIO, readLines, type Terminal } from "./io.ts";
 import { durationOption, parseServers } from "./options.ts";
 
@@ -57,12 +57,7 @@ const DISCONNECTED = "Disconnected from server";
 async function runChatClient(options: ChatClientOptions, io: CliIO): Promise<number> {
   const [server] = parseServers([options.server], [CHAT_PORT]);
   const timeoutMs = durationOption(options.timeout, "--timeout");
-  let lingerMs: number;
-  try {
-    lingerMs = parseDuration(options.linger);
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
+  const lingerMs = asUsage(() => parseDuration(options.linger));
   if (options.nick !== undefined && !isValidNickname(options.nick)) {
     throw usageError(
       `Cannot use --nick "${options.nick}": use 1-32 letters, digits, '_', '.' or '-'`,

@@ -17,7 +17,7 @@ import {
   randomStats,
 } from "../protocol/random.ts";
 import { getLogger } from "../log.ts";
-import { CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
+import { asUsage, CliError, describeFailure, EXIT_OK } from "./errors.ts";
 import type { CliIO } from "./io.ts";
 import { durationOption, parseServers } from "./options.ts";
 
@@ -57,7 +57,7 @@ interface RandomClientOptions {
 }
 
 function expectation(options: RandomClientOptions): RandomExpectation {
-  try {
+  return asUsage(() => {
     const safe = (text: string, flag: string) =>
       parseIntegerOption(text, flag, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     const expect: RandomExpectation = {
@@ -73,9 +73,7 @@ function expectation(options: RandomClientOptions): RandomExpectation {
       );
     }
     return expect;
-  } catch (error) {
-    throw usageError((error as Error).message);
-  }
+  });
 }
 
 async function runRandomClient(options: RandomClientOptions, io: CliIO): Promise<number> {

@@ -22,7 +22,14 @@ import {
   sumLines,
 } from "../protocol/sum.ts";
 import { getLogger } from "../log.ts";
-import { describeFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from "./errors.ts";
+import {
+  asUsage,
+  describeFailure,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  usageError,
+} from "./errors.ts";
 import { type CliIO, readLines } from "./io.ts";
 import { durationOption, parseServers } from "./options.ts";
 
@@ -98,12 +105,7 @@ async function runSumClient(
   const log = getLogger(["socklab", "client", "sum"]);
   const server = parseServers([options.server], [SUM_PORT])[0];
   const timeoutMs = durationOption(options.timeout, "--timeout");
-  let name: string;
-  try {
-    name = checkSumName(options.name, "--name");
-  } catch (error) {
-    throw usageError((error as Error).message);
-  }
+  const name = asUsage(() => checkSumName(options.name, "--name"));
   const exchange = (number: number | bigint) =>
     exchangeOnce(server, { name, number }, options, timeoutMs, io);
 

@@ -27,6 +27,30 @@ export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
 }
 
+/**
+ * Runs `parse`; whatever it throws (a RangeError naming a bad flag value, say)
+ * becomes a usage error with the same message.
+ *
+ * @example
+ * ```ts
+ * import { equal, throws } from "node:assert/strict";
+ * import { asUsage, EXIT_USAGE } from "./errors.ts";
+ *
+ * equal(asUsage(() => 42), 42);
+ * const bad = () => {
+ *   throw new RangeError('Cannot use --count "0"');
+ * };
+ * throws(() => asUsage(bad), { message: 'Cannot use --count "0"', exitCode: EXIT_USAGE });
+ * ```
+ */
+export function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 const PERMISSION_PATTERN = /Requires (\w+) access to "?([^",]+)"?/;
 
 /**

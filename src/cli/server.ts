@@ -9,7 +9,7 @@ import { serve, type ServeOptions, type Server } from "../net/server.ts";
 import { formatAddress, parseDuration, parseIntegerOption, parsePort } from "../net/address.ts";
 import { AccessList } from "../net/cidr.ts";
 import { getLogger } from "../log.ts";
-import { CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
+import { asUsage, CliError, describeFailure, EXIT_OK, usageError } from "./errors.ts";
 import { findService, type ServiceContext, SERVICES } from "./services.ts";
 import type { CliIO } from "./io.ts";
 import { collect } from "./options.ts";
@@ -130,14 +130,8 @@ async function runServers(
   if (options.port.length > 0 && names.length !== 1) {
     throw usageError("--port needs exactly one service (e.g. socklab server double --port 0)");
   }
-  let serveOptions: ServeOptions;
-  let ports: number[] | undefined;
-  try {
-    serveOptions = parseServeOptions(options);
-    ports = options.port.length > 0 ? options.port.map(parsePort) : undefined;
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
+  const serveOptions = asUsage(() => parseServeOptions(options));
+  const ports = options.port.length > 0 ? asUsage(() => options.port.map(parsePort)) : undefined;
 
   const shutdownController = new AbortController();
   let shutdownReason = "";
@@ -152,12 +146,7 @@ async function runServers(
   try {
     for (const name of names) {
       const entry = findService(name)!;
-      let createdService;
-      try {
-        createdService = entry.create(options, context);
-      } catch (error) {
-        throw usageError(error instanceof Error ? error.message : String(error));
-      }
+      const createdService = asUsage(() => entry.create(options, context));
       const own = entry.defaultIdleTimeoutMs !== undefined && !idleTimeoutGiven
         ? { idleTimeoutMs: entry.defaultIdleTimeoutMs }
         : {};
