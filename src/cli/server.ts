@@ -103,11 +103,31 @@ export function registerServerCommand(
         "\nSIGINT or SIGTERM stops accepting, answers what was received, and exits 0.",
     );
   addServerCoreOptions(command);
-  for (const entry of SERVICES) entry.addOptions?.(command);
+  // Which services read each service flag, to refuse one given to none of them.
+  const readers = new Map<string, { flag: string; services: string[] }>();
+  for (const entry of SERVICES) {
+    const before = command.options.length;
+    entry.addOptions?.(command);
+    for (const option of command.options.slice(before)) {
+      readers.set(option.attributeName(), { flag: option.long!, services: [entry.name] });
+    }
+  }
+  for (const entry of SERVICES) {
+    for (const name of entry.sharedOptions ?? []) readers.get(name)?.services.push(entry.name);
+  }
   command.action(
     async (services: string[], options: CommonServerOptions & Record<string, unknown>) => {
-      const idleTimeoutGiven = command.getOptionValueSource("idleTimeout") === "cli";
-      setExit(await runServers(services, options, io, idleTimeoutGiven));
+      const given = (name: string) => command.getOptionValueSource(name) === "cli";
+      // With no service named, every one runs; an unknown name is reported by runServers.
+      const named = services.length > 0 && services.every((name) => findService(name));
+      for (const [name, { flag, services: users }] of readers) {
+        if (named && given(name) && !users.some((user) => services.includes(user))) {
+          throw usageError(
+            `${flag} is a ${users.join(" and ")} flag; it does nothing for ${services.join(", ")}`,
+          );
+        }
+      }
+      setExit(await runServers(services, options, io, given("idleTimeout")));
     },
   );
 }

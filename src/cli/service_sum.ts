@@ -15,6 +15,8 @@ export const sumEntry: ServiceEntry = {
   name: "sum",
   defaultPorts: [SUM_PORT],
   summary: "NAME;NUMBER or JSON in, the server's name and number out (write-ups 001, 003)",
+  // --seed is declared by the random service's entry.
+  sharedOptions: ["seed"],
   addOptions(command: Command) {
     command
       .option("--name <name>", "sum: the server's name in replies", DEFAULT_SERVER_NAME)
@@ -27,7 +29,6 @@ export const sumEntry: ServiceEntry = {
         `sum: after a client number outside ${SUM_MIN}..${SUM_MAX}, shut the server down ` +
           "gracefully, as the write-ups describe (default: keep serving)",
       );
-    // --seed, shared with random, is declared by the random service's entry.
   },
   create(options, context) {
     const name = checkSumName(String(options.name), "--name");

@@ -37,6 +37,8 @@ export interface ServiceEntry {
   readonly defaultIdleTimeoutMs?: number;
   /** Adds the service's own flags to `socklab server` (shown in its help). */
   addOptions?(command: Command): void;
+  /** Flags another service declares that this one reads too (commander's names: `seed`). */
+  readonly sharedOptions?: readonly string[];
   /**
    * Creates the service from the parsed command-line options (commander's
    * camelCase names). Throw a RangeError/SyntaxError for a bad value: it is

@@ -194,6 +194,11 @@ Deno.test("usage errors exit 2 with a hint", async () => {
   const noSubcommand = await runSocklab(["client"]);
   equal(noSubcommand.code, 2);
   match(noSubcommand.stderr, /Usage: socklab client/);
+  const foreign = await runSocklab(["server", "double", "--port", "0", "--raw"]);
+  equal(foreign.code, 2);
+  equal(foreign.stderr, "socklab: --raw is a chat flag; it does nothing for double\n");
+  const shared = await runSocklab(["server", "double", "--port", "0", "--seed", "3"]);
+  equal(shared.stderr, "socklab: --seed is a random and sum flag; it does nothing for double\n");
   const service = await runSocklab(["server", "nope"]);
   equal(service.code, 2);
   match(service.stderr, /unknown service "nope"/);
