@@ -27,9 +27,9 @@ export type LogFormat = typeof LOG_FORMATS[number];
 
 /** Options for {@linkcode setupLogging}. */
 export interface LoggingOptions {
-  /** @default {"info"} */
+  /** The least severe level shown. @default {"info"} */
   level?: LogLevelName;
-  /** @default {"text"} */
+  /** Text lines or JSON Lines. @default {"text"} */
   format?: LogFormat;
   /** Log every accept, connect, read, write and close with the bytes. @default {false} */
   trace?: boolean;

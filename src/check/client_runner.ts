@@ -21,7 +21,9 @@ import {
 export interface RecordedMessage {
   /** The connection it came on (1, 2, …). */
   connection: number;
+  /** The message, without its terminator. */
   bytes: Uint8Array;
+  /** How it ended on the wire. */
   terminator: Terminator;
 }
 
@@ -35,6 +37,7 @@ export interface ClientRecord {
   closedByClient: number;
   /** What the client printed on stdout and stderr. */
   stdout: string;
+  /** What it printed on stderr. */
   stderr: string;
   /** Its exit status, or null when it had to be stopped. */
   exitCode: number | null;
@@ -58,9 +61,13 @@ export interface DriveSession {
 
 /** One requirement on a client, judged from the records of its runs (one per scenario run). */
 export interface ClientCase {
+  /** `client-SERVICE/group/name`, e.g. `client-double/output/result`. */
   id: string;
+  /** One line: what a client must do. */
   requirement: string;
+  /** Only judged with `--strict`. */
   strictOnly?: boolean;
+  /** The verdict, from the records of every run. */
   judge(runs: readonly ClientRecord[]): Verdict;
 }
 
@@ -78,6 +85,7 @@ export interface ClientRun {
 export interface ClientScenario {
   /** The runs, in order (e.g. an ordinary exchange, then an out-of-range number). */
   runs: readonly ClientRun[];
+  /** The cases judged once every run is done. */
   cases: readonly ClientCase[];
 }
 
@@ -87,7 +95,9 @@ export interface ClientCheckOptions {
   ports?: number[];
   /** Time the client may take, in ms. @default {10000} */
   timeoutMs?: number;
+  /** Judge the classroom-exact cases too (`--strict`). @default {false} */
   strict?: boolean;
+  /** Only cases whose id matches one of these globs. */
   only?: string[];
   /** Called once the reference server listens (for a log line). */
   onListening?: (addresses: string[]) => void;
@@ -97,6 +107,7 @@ export interface ClientCheckOptions {
 export class ReferenceListenError extends Error {
   /** The address it tried, `127.0.0.1:9001`. */
   readonly address: string;
+  /** `cause` is the error `Deno.listen` threw. */
   constructor(address: string, cause: unknown) {
     super(`cannot listen on ${address}`, { cause });
     this.name = "ReferenceListenError";

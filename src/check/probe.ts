@@ -20,11 +20,13 @@ export type ReadOutcome =
 
 /** A case's connection to the server under test. */
 export class Probe {
+  /** The connection itself, for cases that write or close it their own way. */
   readonly conn: Deno.TcpConn;
   readonly #reader: MessageReader;
   readonly #remainingMs: () => number;
   #closed = false;
 
+  /** Reads on `conn` until the case's deadline (`remainingMs`), with the given quiet period. */
   constructor(conn: Deno.TcpConn, remainingMs: () => number, flushMs = 50) {
     this.conn = conn;
     this.#reader = new MessageReader(conn, { flushMs, maxMessageBytes: 64 * 1024 });

@@ -14,6 +14,7 @@ import { describeFailure } from "../cli/errors.ts";
 
 /** The server could not be reached before any case got through: nothing was checked. */
 export class CannotRunError extends Error {
+  /** `message` says why, in one line. */
   constructor(message: string) {
     super(message);
     this.name = "CannotRunError";
@@ -49,18 +50,27 @@ export interface RunChecksOptions {
 
 /** One case's result. */
 export interface CaseResult extends Verdict {
+  /** The case's id. */
   id: string;
+  /** The case's requirement, one line. */
   requirement: string;
+  /** When it ran. */
   phase: Phase;
+  /** How long it took (0 when skipped). */
   durationMs: number;
 }
 
 /** A whole run's results. */
 export interface CheckReport {
+  /** The service checked (`double`, or `client double`). */
   service: string;
+  /** The server's address, or the client's command line. */
   target: string;
+  /** Every case's result, in the order run. */
   results: CaseResult[];
+  /** How many results of each status, and in all. */
   counts: Record<Status, number> & { total: number };
+  /** How long the whole run took. */
   durationMs: number;
 }
 
@@ -94,7 +104,9 @@ export function globToRegExp(glob: string): RegExp {
 
 /** A case chosen for a run, with the reason when it is to be skipped. */
 export interface SelectedCase {
+  /** The case. */
   testCase: CheckCase;
+  /** Why it is skipped, if it is. */
   skip?: string;
 }
 

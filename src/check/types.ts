@@ -12,6 +12,7 @@ export type Status = "passed" | "failed" | "skipped";
 
 /** The outcome of one case. */
 export interface Verdict {
+  /** Passed, failed or skipped. */
   status: Status;
   /** For a failure: what the requirement expects (bytes escaped). */
   expected?: string;
@@ -48,7 +49,7 @@ export interface CheckCase {
   id: string;
   /** One line, taken from the wire contract. */
   requirement: string;
-  /** @default {"normal"} */
+  /** When the case runs: ordinary cases first, destructive ones last. @default {"normal"} */
   phase?: Phase;
   /** Only run for this dialect (when the service has several). */
   dialect?: string;

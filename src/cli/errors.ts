@@ -14,7 +14,9 @@ export const EXIT_USAGE = 2;
 
 /** An error meant for the user: its message is printed as is, on one line. */
 export class CliError extends Error {
+  /** The exit status to end with. */
   readonly exitCode: number;
+  /** `message` is printed as is after `socklab: `. */
   constructor(message: string, exitCode: number = EXIT_FAILURE) {
     super(message);
     this.name = "CliError";

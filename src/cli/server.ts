@@ -16,16 +16,27 @@ import { collect } from "./options.ts";
 
 /** The options every service shares, as parsed by commander. */
 export interface CommonServerOptions {
+  /** `--host`: the address to listen on. */
   host: string;
+  /** `--port`, as typed, once per listener. */
   port: string[];
+  /** `--flush-ms`: the quiet period that ends a message. */
   flushMs: string;
+  /** `--max-line-bytes`: the largest message. */
   maxLineBytes: string;
+  /** `--max-connections`: connections open at once per listener. */
   maxConnections: string;
+  /** `--max-pending-bytes`: output that may wait for one peer. */
   maxPendingBytes: string;
+  /** `--idle-timeout`, a duration. */
   idleTimeout: string;
+  /** `--message-timeout`, a duration. */
   messageTimeout: string;
+  /** `--shutdown-timeout`, a duration. */
   shutdownTimeout: string;
+  /** `--allow` networks, as typed. */
   allow: string[];
+  /** `--deny` networks, as typed. */
   deny: string[];
 }
 

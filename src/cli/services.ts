@@ -25,6 +25,7 @@ export interface ServiceContext {
 
 /** A service as the command line knows it. */
 export interface ServiceEntry {
+  /** The name typed after `socklab server`. */
   readonly name: string;
   /** Ports it listens on when none is given (one listener each). */
   readonly defaultPorts: readonly number[];

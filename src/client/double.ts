@@ -27,16 +27,21 @@ export interface DoubleRequestOptions {
 export interface DoubleResult {
   /** The server that answered. */
   server: string;
+  /** The request as given, without the newline added. */
   request: string;
   /** The reply as text, without its terminator. */
   reply: string;
+  /** Whether the reply is right for the request. */
   verdict: DoubleVerdict;
+  /** From the connect to the reply, in ms. */
   latencyMs: number;
 }
 
 /** Every server failed; `failures` says how, one line each, in the order tried. */
 export class NoServerAnsweredError extends Error {
+  /** One line per server tried, in the order tried. */
   readonly failures: string[];
+  /** Built from the failure of every server tried. */
   constructor(failures: string[]) {
     super(`no server answered: ${failures.join("; ")}`);
     this.name = "NoServerAnsweredError";

@@ -52,6 +52,7 @@ export class LineEditor {
   #escape: "none" | "esc" | "csi" | "ss3" = "none";
   #afterCR = false;
 
+  /** An empty line, with the given prompt. */
   constructor(options: LineEditorOptions = {}) {
     this.prompt = options.prompt ?? "> ";
     this.#maxChars = options.maxChars ?? 8000;

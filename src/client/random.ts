@@ -33,6 +33,7 @@ export interface RandomFetch {
   bytes: Uint8Array;
   /** Whether the server closed the connection (as the contract says it does). */
   closed: boolean;
+  /** From the connect to the close (or the last byte), in ms. */
   latencyMs: number;
 }
 

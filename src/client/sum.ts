@@ -50,11 +50,15 @@ export type SumOutcome =
 export interface SumResult {
   /** The server's address, as typed. */
   server: string;
+  /** The name and number sent. */
   request: SumMessage;
+  /** The dialect the request was sent in. */
   dialect: SumDialect;
   /** The request as sent, without its newline. */
   sent: string;
+  /** What came back, judged. */
   outcome: SumOutcome;
+  /** From the connect to the reply or the close, in ms. */
   latencyMs: number;
 }
 

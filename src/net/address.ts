@@ -6,7 +6,9 @@
 
 /** A TCP endpoint. */
 export interface Address {
+  /** A host name or an IP address (IPv6 without brackets). */
   hostname: string;
+  /** 0-65535. */
   port: number;
 }
 

@@ -13,7 +13,9 @@
 
 /** An IP address as bytes: 4 for IPv4, 16 for IPv6. */
 export interface IpAddress {
+  /** IPv4 or IPv6. */
   readonly family: 4 | 6;
+  /** The address, most significant byte first. */
   readonly bytes: Uint8Array;
 }
 

@@ -12,6 +12,7 @@ import { TIMEOUT, within } from "./deadline.ts";
 
 /** Connection attempts that took too long. */
 export class ConnectTimeoutError extends Deno.errors.TimedOut {
+  /** `address` did not accept within `ms`. */
   constructor(address: string, ms: number) {
     super(`${address} did not accept the connection within ${Math.round(ms)} ms`);
     this.name = "ConnectTimeoutError";
@@ -20,6 +21,7 @@ export class ConnectTimeoutError extends Deno.errors.TimedOut {
 
 /** A reply that did not come in time. */
 export class ReplyTimeoutError extends Deno.errors.TimedOut {
+  /** `address` sent no complete reply within `ms`. */
   constructor(address: string, ms: number) {
     super(`${address} did not reply within ${Math.round(ms)} ms`);
     this.name = "ReplyTimeoutError";
@@ -46,6 +48,7 @@ export async function connect(address: Address, timeoutMs: number): Promise<Deno
 export interface ReadMessage {
   /** The message, without its terminator (a copy: safe to keep). */
   bytes: Uint8Array;
+  /** How it ended: LF, CRLF, or nothing (quiet period or end of stream). */
   terminator: Terminator;
 }
 
@@ -77,6 +80,7 @@ export class MessageReader {
   #pending: Promise<number | null> | null = null;
   #eof = false;
 
+  /** Reads from `conn` only when asked to, by {@linkcode MessageReader.next} or `readToEnd`. */
   constructor(conn: Deno.Conn, options: MessageReaderOptions = {}) {
     this.#conn = conn;
     this.#flushMs = options.flushMs ?? 50;

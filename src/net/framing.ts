@@ -67,6 +67,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class LineFramer {
+  /** The largest message, in bytes, not counting its terminator. */
   readonly maxMessageBytes: number;
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
@@ -74,6 +75,7 @@ export class LineFramer {
   #skipping = false;
   readonly #skipOversize: boolean;
 
+  /** Throws a RangeError for a size limit that is not a positive integer. */
   constructor(options: LineFramerOptions = {}) {
     this.#skipOversize = options.oversize === "skip";
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

@@ -14,6 +14,7 @@ const EMPTY = new Uint8Array(0);
 
 /** Where an {@linkcode Outbox} writes: a `Deno.Conn` or anything like it. */
 export interface ByteWriter {
+  /** Writes some of `bytes`; resolves to how many. */
   write(bytes: Uint8Array): Promise<number>;
 }
 
@@ -68,6 +69,7 @@ export class Outbox {
   #failed = false;
   #bytesWritten = 0;
 
+  /** Queues output for `writer`; nothing is written before {@linkcode Outbox.flush}. */
   constructor(writer: ByteWriter, options: OutboxOptions = {}) {
     this.#writer = writer;
     this.#maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;

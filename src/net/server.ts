@@ -61,7 +61,7 @@ export interface Service {
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
-  /** @default {"127.0.0.1"} */
+  /** The address to listen on. @default {"127.0.0.1"} */
   hostname?: string;
   /** 0 picks a free port. @default {0} */
   port?: number;
@@ -155,7 +155,7 @@ export class Server implements AsyncDisposable {
   /** Resolves when the server has stopped and every connection is closed. */
   readonly finished: Promise<ServerStats>;
   /** Coarse clock (ms), refreshed on every tick; cheap to read on hot paths. */
-  clock = performance.now();
+  clock: number = performance.now();
 
   readonly #listener: Deno.TcpListener;
   readonly #service: Service;
@@ -167,6 +167,7 @@ export class Server implements AsyncDisposable {
   #shutdown: Promise<ServerStats> | null = null;
   #nextId = 1;
 
+  /** Listens at once; throws if the address cannot be bound. {@linkcode serve} is the usual way in. */
   constructor(service: Service, options: ServeOptions = {}) {
     this.#service = service;
     this.name = service.name;
@@ -222,6 +223,7 @@ export class Server implements AsyncDisposable {
     return this.#shutdown;
   }
 
+  /** Shuts down gracefully (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }

@@ -170,7 +170,7 @@ export function parseChatLine(line: string): ChatCommand {
 }
 
 /** The one line `/help` sends back. */
-export const HELP_TEXT =
+export const HELP_TEXT: string =
   "Commands: /nick NAME (1-32 letters, digits, '_', '.' or '-'), /who, /me ACTION, /quit, " +
   "/help. Start a line with // to send one starting with /.";
 

@@ -188,10 +188,13 @@ export function parseRandomReply(
 
 /** Count, sum, smallest, largest and mean of a list of numbers. */
 export interface RandomStats {
+  /** How many numbers. */
   count: number;
   /** Exact: a bigint when the sum is beyond the safe integers. */
   sum: number | bigint;
+  /** The smallest. */
   min: number;
+  /** The largest. */
   max: number;
   /** The arithmetic mean (rounded to the nearest double). */
   mean: number;

@@ -27,6 +27,7 @@ export const SUM_DIALECTS: readonly SumDialect[] = ["text", "json"];
 
 /** A name and a number, as sent by either side. */
 export interface SumMessage {
+  /** The client's or the server's name. */
   name: string;
   /** A number when it is a safe integer, a bigint beyond that. */
   number: number | bigint;
@@ -34,6 +35,7 @@ export interface SumMessage {
 
 /** A parsed request or reply, with the dialect it came in. */
 export interface ParsedSumMessage extends SumMessage {
+  /** The dialect it came in. */
   dialect: SumDialect;
 }
 
@@ -359,10 +361,15 @@ export function addIntegers(a: number | bigint, b: number | bigint): number | bi
 
 /** One completed exchange: what both sides print. */
 export interface SumExchange {
+  /** The client's name. */
   clientName: string;
+  /** The client's number. */
   clientNumber: number | bigint;
+  /** The server's name. */
   serverName: string;
+  /** The server's number. */
   serverNumber: number | bigint;
+  /** The two numbers added, exactly. */
   sum: number | bigint;
 }
 

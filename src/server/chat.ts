@@ -99,6 +99,7 @@ export class ChatService implements Service {
   #nextUser = 1;
   #closing = false;
 
+  /** An empty chat room. */
   constructor(options: ChatServiceOptions = {}) {
     this.#raw = options.raw ?? false;
     this.framing = this.#raw ? "raw" : "lines";

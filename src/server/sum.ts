@@ -28,7 +28,9 @@ import { getLogger } from "../log.ts";
 export interface OutOfRangeEvent {
   /** The client's address. */
   remote: string;
+  /** The name the client gave. */
   clientName: string;
+  /** The number it sent. */
   number: number | bigint;
 }
 
