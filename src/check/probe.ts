@@ -6,7 +6,6 @@
  * @module
  */
 import { MessageReader, type ReadMessage, writeAll } from "../net/client.ts";
-import { TIMEOUT, within } from "../net/deadline.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -101,10 +100,4 @@ export class Probe {
     }
     await this.#reader.settle();
   }
-}
-
-/** Waits for `promise` within `ms`; undefined on timeout. */
-export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  const result = await within(promise, ms);
-  return result === TIMEOUT ? undefined : result;
 }

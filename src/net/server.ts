@@ -154,8 +154,6 @@ export class Server implements AsyncDisposable {
   readonly stats: ServerStats = { connections: 0, messages: 0, refused: 0, open: 0 };
   /** Resolves when the server has stopped and every connection is closed. */
   readonly finished: Promise<ServerStats>;
-  /** Coarse clock (ms), refreshed on every tick; cheap to read on hot paths. */
-  clock: number = performance.now();
 
   readonly #listener: Deno.TcpListener;
   readonly #service: Service;
@@ -314,10 +312,10 @@ export class Server implements AsyncDisposable {
   readonly #refusals = new Set<Promise<void>>();
 
   #tick(): void {
-    this.clock = performance.now();
+    const now = performance.now();
     const { idleTimeoutMs, messageTimeoutMs } = this.#options;
     for (const connection of this.#connections) {
-      connection.checkTimeouts(this.clock, idleTimeoutMs, messageTimeoutMs);
+      connection.checkTimeouts(now, idleTimeoutMs, messageTimeoutMs);
     }
   }
 
@@ -339,7 +337,6 @@ export class Server implements AsyncDisposable {
     while (this.#connections.size > 0 && performance.now() < deadline) {
       const left = deadline - performance.now();
       if (await within(allClosed, Math.min(quietMs, left)) !== QUIET) break;
-      this.clock = performance.now();
       for (const connection of this.#connections) connection.closeIfQuiet();
     }
     if (this.#connections.size > 0) {
