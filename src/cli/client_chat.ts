@@ -11,7 +11,13 @@ import { formatAddress, parseDuration } from "../net/address.ts";
 import { within } from "../net/deadline.ts";
 import { ChatClient, type ChatEnd } from "../client/chat.ts";
 import { CLEAR_LINE, LineEditor } from "../client/line_editor.ts";
-import { CHAT_PORT, classifyChatLine, isValidNickname, parseChatLine } from "../protocol/chat.ts";
+import {
+  CHAT_PORT,
+  classifyChatLine,
+  isValidNickname,
+  NICKNAME_RULE,
+  parseChatLine,
+} from "../protocol/chat.ts";
 import { getLogger } from "../log.ts";
 import { asUsage, CliError, describeFailure, EXIT_FAILURE, EXIT_OK, usageError } from "./errors.ts";
 import { type CliIO, readLines, type Terminal } from "./io.ts";
@@ -27,7 +33,7 @@ export function registerChatClient(
     .command("chat")
     .description("join a chat server: send what you type, print what the others say")
     .option("--server <host:port>", "the chat server", `127.0.0.1:${CHAT_PORT}`)
-    .option("--nick <name>", "your name on joining (1-32 letters, digits, '_', '.' or '-')")
+    .option("--nick <name>", `your name on joining (${NICKNAME_RULE})`)
     .option("--json", "print each received line as a JSON object: kind, from, text")
     .option("--linger <duration>", "with piped input: time to keep printing after its end", "500ms")
     .option("--timeout <duration>", "connect deadline", "3s")
@@ -60,7 +66,7 @@ async function runChatClient(options: ChatClientOptions, io: CliIO): Promise<num
   const lingerMs = asUsage(() => parseDuration(options.linger));
   if (options.nick !== undefined && !isValidNickname(options.nick)) {
     throw usageError(
-      `Cannot use --nick "${options.nick}": use 1-32 letters, digits, '_', '.' or '-'`,
+      `Cannot use --nick "${options.nick}": use ${NICKNAME_RULE}`,
     );
   }
   const address = formatAddress(server);

@@ -20,7 +20,11 @@ export const DEFAULT_MAX_CLIENTS = 1000;
 /** The longest nickname. */
 export const MAX_NICKNAME_LENGTH = 32;
 
-const NICKNAME = /^[A-Za-z0-9_.-]{1,32}$/;
+/** What a nickname may hold, as the errors and the help say it. */
+export const NICKNAME_RULE = `1-${MAX_NICKNAME_LENGTH} letters, digits, '_', '.' or '-'`;
+
+const NAME = `[A-Za-z0-9_.-]{1,${MAX_NICKNAME_LENGTH}}`;
+const NICKNAME = new RegExp(`^${NAME}$`);
 /** Names whose lines would look like the server's own. */
 const RESERVED = new Set(["announce", "error", "server"]);
 /** The names the server gives: `user<N>`. */
@@ -84,7 +88,7 @@ export function checkNickChange(
   if (!isValidNickname(requested)) {
     return {
       ok: false,
-      error: `Cannot use the name ${quote(requested)}: use 1-32 letters, digits, '_', '.' or '-'.`,
+      error: `Cannot use the name ${quote(requested)}: use ${NICKNAME_RULE}.`,
     };
   }
   if (requested === current) return { ok: false, error: `You are already <${current}>.` };
@@ -152,7 +156,7 @@ export function parseChatLine(line: string): ChatCommand {
   switch (name) {
     case "nick":
       return argument === ""
-        ? { kind: "usage", error: "Usage: /nick NAME (1-32 letters, digits, '_', '.' or '-')." }
+        ? { kind: "usage", error: `Usage: /nick NAME (${NICKNAME_RULE}).` }
         : { kind: "nick", name: argument };
     case "who":
       return { kind: "who" };
@@ -170,9 +174,8 @@ export function parseChatLine(line: string): ChatCommand {
 }
 
 /** The one line `/help` sends back. */
-export const HELP_TEXT: string =
-  "Commands: /nick NAME (1-32 letters, digits, '_', '.' or '-'), /who, /me ACTION, /quit, " +
-  "/help. Start a line with // to send one starting with /.";
+export const HELP_TEXT: string = `Commands: /nick NAME (${NICKNAME_RULE}), /who, /me ACTION, ` +
+  "/quit, /help. Start a line with // to send one starting with /.";
 
 /** How a received line is read by a client (`--json`). */
 export interface ReceivedChatLine {
@@ -186,8 +189,8 @@ export interface ReceivedChatLine {
   action?: boolean;
 }
 
-const MESSAGE_LINE = /^<([A-Za-z0-9_.-]{1,32})> ?(.*)$/s;
-const ACTION_LINE = /^\* ([A-Za-z0-9_.-]{1,32}) (.*)$/s;
+const MESSAGE_LINE = new RegExp(`^<(${NAME})> ?(.*)$`, "s");
+const ACTION_LINE = new RegExp(`^\\* (${NAME}) (.*)$`, "s");
 
 /**
  * Classifies one received line. Lines that follow none of the forms (the
