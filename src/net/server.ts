@@ -381,6 +381,8 @@ class Connection implements Peer {
   /** When the unfinished message began (its first byte arrived); 0 if none. */
   #messageStartedAt = 0;
   #flushScheduled = false;
+  /** True while the read loop hands a chunk to the service; the loop flushes after. */
+  #delivering = false;
 
   constructor(server: Server, conn: Deno.TcpConn, id: number, remote: string, service: Service) {
     this.#server = server;
@@ -430,11 +432,12 @@ class Connection implements Peer {
   /**
    * Output queued from outside this connection's own read loop (a broadcast
    * from another client's message) must not wait for this peer to send
-   * something: start writing once the current task is done. Output queued by
-   * the loop itself is already written by then, in one write.
+   * something: start writing once the current task is done. Output queued
+   * while the loop hands a chunk to the service is written by the loop right
+   * after, in one write: no task for it.
    */
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || this.#delivering) return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
       this.#flushScheduled = false;
@@ -503,15 +506,17 @@ class Connection implements Peer {
     this.#endWith("server shutting down");
   }
 
-  /** Waits for `promise`, for at most `ms` if given, or until end()/abort() wakes it. */
+  /**
+   * Waits for `promise`, for at most `ms` if given, or until end()/abort() wakes
+   * it. `#wake` is left set afterwards: waking a wait that is over resolves a
+   * race already settled, which does nothing, and saves a promise per read.
+   */
   #wait<T>(promise: Promise<T>, ms?: number): Promise<T | typeof WOKEN | typeof QUIET> {
     const woken = new Promise<typeof WOKEN>((resolve) => {
       this.#wake = () => resolve(WOKEN);
     });
     const raced = Promise.race([promise, woken]);
-    return (ms === undefined ? raced : within(raced, ms)).finally(() => {
-      this.#wake = null;
-    });
+    return ms === undefined ? raced : within(raced, ms);
   }
 
   /** Calls into the service; a throwing service ends this connection, not the server. */
@@ -519,15 +524,19 @@ class Connection implements Peer {
     try {
       return fn();
     } catch (error) {
-      this.#log.error("Service {name} failed in {what} for {remote}: {error}", {
-        name: this.#service.name,
-        what,
-        remote: this.remote,
-        error: describeError(error),
-      });
-      this.abort(`service failed in ${what}`);
+      this.#serviceFailed(what, error);
       return undefined;
     }
+  }
+
+  #serviceFailed(what: string, error: unknown): void {
+    this.#log.error("Service {name} failed in {what} for {remote}: {error}", {
+      name: this.#service.name,
+      what,
+      remote: this.remote,
+      error: describeError(error),
+    });
+    this.abort(`service failed in ${what}`);
   }
 
   /** Serves the connection to its end. Never rejects. */
@@ -543,7 +552,12 @@ class Connection implements Peer {
     const onMessage = (message: Uint8Array, terminator: Terminator) => {
       if (this.#state !== "open") return;
       server.countMessage();
-      this.#call("message", () => this.#session.message?.(message, terminator));
+      // #call's work without its closure: this runs for every message.
+      try {
+        this.#session.message?.(message, terminator);
+      } catch (error) {
+        this.#serviceFailed("message", error);
+      }
     };
     const onOversize = () => this.#oversize();
     let pending: Promise<number | null> | null = null;
@@ -576,6 +590,7 @@ class Connection implements Peer {
         if (tracing) {
           traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
         }
+        this.#delivering = true;
         if (framer === null) {
           server.countMessage();
           this.#call("chunk", () => this.#session.chunk?.(chunk));
@@ -588,6 +603,7 @@ class Connection implements Peer {
             this.#messageStartedAt = this.#lastInputAt;
           }
         }
+        this.#delivering = false;
         this.#outbox.flush();
         if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
         if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
