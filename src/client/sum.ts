@@ -7,7 +7,7 @@
  */
 import { type Address, formatAddress } from "../net/address.ts";
 import { connect, MessageReader, writeAll } from "../net/client.ts";
-import { TERMINATOR_BYTES } from "../net/framing.ts";
+import { withTerminator } from "../net/framing.ts";
 import {
   formatSumRequest,
   isInSumRange,
@@ -91,7 +91,7 @@ export async function requestSum(
       if (message === null) {
         outcome = { kind: "no-reply", reset: false };
       } else {
-        const bytes = new Uint8Array([...message.bytes, ...TERMINATOR_BYTES[message.terminator]]);
+        const bytes = withTerminator(message.bytes, message.terminator);
         outcome = judge(message.bytes, bytes, dialect);
       }
     } catch (error) {

@@ -21,6 +21,26 @@ export const TERMINATOR_BYTES: Readonly<Record<Terminator, Uint8Array>> = Object
 });
 
 /**
+ * A message with its terminator put back: the bytes exactly as they were on
+ * the wire (for showing them, or judging them byte for byte).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { withTerminator } from "./framing.ts";
+ *
+ * deepEqual(withTerminator(new Uint8Array([52, 50]), "crlf"), new Uint8Array([52, 50, 13, 10]));
+ * ```
+ */
+export function withTerminator(bytes: Uint8Array, terminator: Terminator): Uint8Array {
+  const tail = TERMINATOR_BYTES[terminator];
+  const out = new Uint8Array(bytes.length + tail.length);
+  out.set(bytes);
+  out.set(tail, bytes.length);
+  return out;
+}
+
+/**
  * Receives one framed message. `message` is a view that is only valid for the
  * duration of the call: copy it to keep it.
  */

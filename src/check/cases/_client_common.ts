@@ -4,7 +4,7 @@
  * @module
  */
 import { escapeBytes } from "../../net/escape.ts";
-import { withTerminator } from "./_common.ts";
+import { withTerminator } from "../../net/framing.ts";
 import type { ClientRecord, RecordedMessage } from "../client_runner.ts";
 
 /** A recorded message with its terminator, as bytes. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { escapeBytes, escapeText } from "../../net/escape.ts";
-import { type Terminator, TERMINATOR_BYTES } from "../../net/framing.ts";
+import { withTerminator } from "../../net/framing.ts";
 import type { ReadOutcome } from "../probe.ts";
 import type { CaseContext } from "../types.ts";
 
@@ -20,15 +20,6 @@ export function describeOutcome(outcome: ReadOutcome): string {
     case "timeout":
       return "no reply before the deadline";
   }
-}
-
-/** Bytes with their terminator put back, to show exactly what was on the wire. */
-export function withTerminator(bytes: Uint8Array, terminator: Terminator): Uint8Array {
-  const tail = TERMINATOR_BYTES[terminator];
-  const out = new Uint8Array(bytes.length + tail.length);
-  out.set(bytes);
-  out.set(tail, bytes.length);
-  return out;
 }
 
 /** Opens a connection, sends `request`, reads one reply. */
