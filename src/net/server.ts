@@ -121,7 +121,7 @@ function describeError(error: unknown): string {
 }
 
 /** Why a read or write failed, as the close line says it. */
-function describeFailure(error: unknown): string {
+function describeIoFailure(error: unknown): string {
   if (error instanceof Deno.errors.ConnectionReset) return "peer reset the connection";
   if (error instanceof Deno.errors.BrokenPipe) return "peer is gone (broken pipe)";
   if (error instanceof Deno.errors.ConnectionAborted) return "connection aborted";
@@ -405,7 +405,7 @@ class Connection implements Peer {
         });
         this.abort(`more than ${options.maxPendingBytes} bytes of output waiting`);
       },
-      onError: (error) => this.abort(`write failed: ${describeFailure(error)}`),
+      onError: (error) => this.abort(`write failed: ${describeIoFailure(error)}`),
       onWrite: isTracing()
         ? (bytes) =>
           traceLogger.debug("write {remote} {bytes}", { remote, bytes: escapeBytes(bytes) })
@@ -609,12 +609,12 @@ class Connection implements Peer {
         if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
       }
     } catch (error) {
-      if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeFailure(error);
+      if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeIoFailure(error);
     }
     try {
       await this.#finish(pending, eof, buf);
     } catch (error) {
-      this.#reason ??= describeFailure(error);
+      this.#reason ??= describeIoFailure(error);
       this.#closeSocket();
     }
     this.#call("close", () => this.#session.closed?.());
