@@ -1,14 +1,14 @@
 /**
  * The services `socklab server` can run, with their default ports and the
- * options each one takes. Adding a service means adding an entry here.
+ * options each one takes. Adding a service means writing its entry in
+ * `service_NAME.ts` and adding it here.
  *
  * @module
  */
 import type { Command } from "commander";
 import type { Service } from "../net/server.ts";
 import type { CliIO } from "./io.ts";
-import { doubleService } from "../server/double.ts";
-import { DOUBLE_PORTS } from "../protocol/double.ts";
+import { doubleEntry } from "./service_double.ts";
 import { sumEntry } from "./service_sum.ts";
 import { randomEntry } from "./service_random.ts";
 import { chatEntry } from "./service_chat.ts";
@@ -49,17 +49,7 @@ export interface ServiceEntry {
 }
 
 /** Every service, in the order `socklab server` starts them. */
-export const SERVICES: readonly ServiceEntry[] = [
-  {
-    name: "double",
-    defaultPorts: DOUBLE_PORTS,
-    summary: "replies with twice the integer it is sent (write-up 000)",
-    create: () => doubleService(),
-  },
-  sumEntry,
-  randomEntry,
-  chatEntry,
-];
+export const SERVICES: readonly ServiceEntry[] = [doubleEntry, sumEntry, randomEntry, chatEntry];
 
 /** Looks a service up by name. */
 export function findService(name: string): ServiceEntry | undefined {
