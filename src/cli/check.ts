@@ -97,7 +97,7 @@ export function registerCheckCommand(
       "check a client program: socklab plays the reference server, runs COMMAND with scripted input, and judges what it sends and prints",
     )
     .argument("<service>", `the service: ${scenarios.join(", ")}`)
-    .argument("<command...>", "the client to run, after --; {host} and {port} are replaced")
+    .argument("[command...]", "the client to run, after --; {host} and {port} are replaced")
     .addOption(
       new Option(
         "--listen <port>",
@@ -111,7 +111,18 @@ export function registerCheckCommand(
         "\nExample:\n  socklab check client double -- python3 client.py {port}",
     )
     .action(async (service: string, command: string[], options: { listen: string[] }) => {
-      // The flags shared with `check` (--strict, --json, --junit, --only, --timeout) are its own.
+      // The flags shared with `check` (--strict, --json, --junit, --only, --timeout, --list)
+      // are its own; those about a server under test are refused.
+      const serverOnly = {
+        dialect: "--dialect",
+        destructive: "--no-destructive",
+        flushMs: "--flush-ms",
+      };
+      for (const [name, flag] of Object.entries(serverOnly)) {
+        if (check.getOptionValueSource(name) === "cli") {
+          throw usageError(`${flag} applies to checking a server, not a client`);
+        }
+      }
       const shared = check.opts() as CheckOptions;
       setExit(await runClientCheckCommand(service, command, { ...shared, ...options }, io));
     });
@@ -139,8 +150,26 @@ async function runClientCheckCommand(
     : undefined;
   const timeoutMs = durationOption(options.timeout ?? "10s", "--timeout");
   const patterns = options.only.map(globToRegExp);
-  if (patterns.length > 0 && !scenario.cases.some((c) => patterns.some((p) => p.test(c.id)))) {
-    throw noCaseMatches(`client ${service}`, options);
+  const cases = scenario.cases.filter((c) =>
+    patterns.length === 0 || patterns.some((p) => p.test(c.id))
+  );
+  if (cases.length === 0) throw noCaseMatches(`client ${service}`, options);
+  if (options.list) {
+    printCaseList(
+      io,
+      cases.map((c) => ({
+        id: c.id,
+        requirement: c.requirement,
+        marks: c.strictOnly ? ["strict", ...(options.strict ? [] : ["skipped"])] : [],
+      })),
+      options.json,
+    );
+    return EXIT_OK;
+  }
+  if (command.length === 0) {
+    throw usageError(
+      `name the client to run after --, e.g. socklab check client ${service} -- python3 client.py {port}`,
+    );
   }
   checkJunitWritable(options.junit);
   let report;
@@ -164,6 +193,21 @@ async function runClientCheckCommand(
     throw new CliError(`cannot run: ${line}`, EXIT_USAGE);
   }
   return await finish(report, options, io);
+}
+
+/** `--list`: each case's id, its marks, and its requirement; or one JSON array with `--json`. */
+function printCaseList(
+  io: CliIO,
+  cases: { id: string; requirement: string; marks: string[] }[],
+  json = false,
+): void {
+  if (json) {
+    io.out(JSON.stringify(cases, null, 2) + "\n");
+    return;
+  }
+  for (const { id, requirement, marks } of cases) {
+    io.out(`${id}${marks.length ? ` [${marks.join(", ")}]` : ""}\n    ${requirement}\n`);
+  }
 }
 
 /** A usage error for a selection that leaves no case to run. */
@@ -247,19 +291,17 @@ async function runCheck(
   const selected = selectCases(cases, selection);
   if (selected.length === 0) throw noCaseMatches(service, options);
   if (options.list) {
-    for (const { testCase, skip } of selected) {
-      const marks = [
+    const listed = selected.map(({ testCase, skip }) => ({
+      id: testCase.id,
+      requirement: testCase.requirement,
+      marks: [
         testCase.phase === "destructive" ? "destructive" : "",
         testCase.strictOnly ? "strict" : "",
         testCase.dialect ? `dialect ${testCase.dialect}` : "",
         skip ? "skipped" : "",
-      ].filter(Boolean);
-      io.out(
-        `${testCase.id}${
-          marks.length ? ` [${marks.join(", ")}]` : ""
-        }\n    ${testCase.requirement}\n`,
-      );
-    }
+      ].filter(Boolean),
+    }));
+    printCaseList(io, listed, options.json);
     return EXIT_OK;
   }
   if (!targetText) {

@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { runSocklab, startServer } from "../_helpers.ts";
 import { serve } from "../../src/net/server.ts";
 
@@ -45,6 +45,41 @@ Deno.test("socklab check --list shows every case without any permission", async 
   const result = await runSocklab(["check", "double", "--list"], { permissions: [] });
   equal(result.code, 0);
   match(result.stdout, /double\/framing\/exact-bytes \[strict, skipped\]\n {4}The reply to/);
+});
+
+Deno.test("socklab check --list --json, and check client --list, list without running anything", async () => {
+  const json = await runSocklab([
+    "check",
+    "double",
+    "--list",
+    "--json",
+    "--only",
+    "double/framing/*",
+  ], {
+    permissions: [],
+  });
+  equal(json.code, 0, json.stderr);
+  deepEqual(JSON.parse(json.stdout).map((c: { id: string }) => c.id), [
+    "double/framing/no-newline",
+    "double/framing/lf",
+    "double/framing/crlf",
+    "double/framing/exact-bytes",
+  ]);
+  const client = await runSocklab(["check", "client", "double", "--list"], { permissions: [] });
+  equal(client.code, 0, client.stderr);
+  match(client.stdout, /^client-double\/request\/one-per-number\n {4}Each number typed/);
+  match(client.stdout, /client-double\/request\/exact-bytes \[strict, skipped\]\n/);
+  const serverFlag = await runSocklab([
+    "check",
+    "client",
+    "double",
+    "--dialect",
+    "json",
+    "--",
+    "x",
+  ]);
+  equal(serverFlag.code, 2);
+  equal(serverFlag.stderr, "socklab: --dialect applies to checking a server, not a client\n");
 });
 
 Deno.test("socklab check --junit writes a report where write permission is granted", async () => {
