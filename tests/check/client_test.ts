@@ -9,6 +9,22 @@ import { formatText } from "../../src/check/report.ts";
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CLASSROOM = new URL("../fixtures/classroom/double_client.py", import.meta.url).pathname;
 
+/** socklab's own client of `service`, pointed at the reference server. */
+function socklabClient(service: string, ...flags: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "client",
+    service,
+    ...flags,
+    "--server",
+    "127.0.0.1:{port}",
+  ];
+}
+
 function failed(report: { results: { id: string; status: string }[] }): string[] {
   return report.results.filter((r) => r.status === "failed").map((r) => r.id);
 }
@@ -22,25 +38,12 @@ Deno.test("check client double passes the classroom client, strict byte checks i
 });
 
 Deno.test("check client double passes socklab's own client (and --bare passes strict)", async () => {
-  const command = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net=127.0.0.1",
-    MAIN,
-    "client",
-    "double",
-  ];
-  const plain = await runClientCheck("double", DOUBLE_CLIENT, [
-    ...command,
-    "--server",
-    "127.0.0.1:{port}",
-  ]);
+  const plain = await runClientCheck("double", DOUBLE_CLIENT, socklabClient("double"));
   deepEqual(failed(plain), [], formatText(plain));
   const bare = await runClientCheck(
     "double",
     DOUBLE_CLIENT,
-    [...command, "--bare", "--server", "127.0.0.1:{port}"],
+    socklabClient("double", "--bare"),
     { strict: true },
   );
   deepEqual(failed(bare), [], formatText(bare));
@@ -101,17 +104,7 @@ Deno.test("check client sum passes both classroom clients strictly, and socklab'
     });
     deepEqual(failed(report), [], formatText(report));
   }
-  const ours = await runClientCheck("sum", SUM_CLIENT, [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net=127.0.0.1",
-    MAIN,
-    "client",
-    "sum",
-    "--server",
-    "127.0.0.1:{port}",
-  ]);
+  const ours = await runClientCheck("sum", SUM_CLIENT, socklabClient("sum"));
   deepEqual(failed(ours), [], formatText(ours));
 });
 
@@ -141,17 +134,7 @@ Deno.test("check client random passes the classroom client and socklab's client"
     "{port}",
   ]);
   deepEqual(failed(classroomReport), [], formatText(classroomReport));
-  const ours = await runClientCheck("random", RANDOM_CLIENT, [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net=127.0.0.1",
-    MAIN,
-    "client",
-    "random",
-    "--server",
-    "127.0.0.1:{port}",
-  ]);
+  const ours = await runClientCheck("random", RANDOM_CLIENT, socklabClient("random"));
   deepEqual(failed(ours), [], formatText(ours));
 });
 
@@ -178,17 +161,7 @@ Deno.test("check client chat passes the classroom client strictly, and socklab's
     "{port}",
   ], { strict: true });
   deepEqual(failed(classroomReport), [], formatText(classroomReport));
-  const ours = await runClientCheck("chat", CHAT_CLIENT, [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net=127.0.0.1",
-    MAIN,
-    "client",
-    "chat",
-    "--server",
-    "127.0.0.1:{port}",
-  ]);
+  const ours = await runClientCheck("chat", CHAT_CLIENT, socklabClient("chat"));
   deepEqual(failed(ours), [], formatText(ours));
 });
 
