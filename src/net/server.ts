@@ -109,6 +109,8 @@ const HIGH_WATER_BYTES = 64 * 1024;
 /** The longest interval between timeout checks; shorter when a timeout is short. */
 const TICK_MS = 250;
 const LF = 10;
+/** A quiet-period timer this much late means the process was busy, not the peer quiet. */
+const LATE_TIMER_MS = 10;
 /** What a connection's wait resolves to when `end()` or `abort()` interrupts it. */
 const WOKEN: unique symbol = Symbol("woken");
 
@@ -515,6 +517,28 @@ class Connection implements Peer {
     });
   }
 
+  /**
+   * Waits for `read`, or for the peer to be quiet for `ms`. A timer that fires
+   * late says this process was busy, perhaps with the peer's next bytes
+   * already waiting unread: the peer is called quiet only once a period
+   * passes in which the process was free to see its bytes (one more turn of
+   * the event loop lets a read that is ready complete). A busy server then
+   * never cuts a line in two at a quiet period of its own making.
+   */
+  async #waitQuiet(
+    read: Promise<number | null>,
+    ms: number,
+  ): Promise<number | null | typeof WOKEN | typeof QUIET> {
+    while (true) {
+      const armedAt = performance.now();
+      let result = await this.#wait(read, ms);
+      if (result !== QUIET) return result;
+      const late = performance.now() - armedAt - ms > LATE_TIMER_MS;
+      result = await this.#wait(read, 0);
+      if (result !== QUIET || !late) return result;
+    }
+  }
+
   /** Calls into the service; a throwing service ends this connection, not the server. */
   #call<T>(what: string, fn: () => T): T | undefined {
     try {
@@ -554,7 +578,9 @@ class Connection implements Peer {
       this.#outbox.flush();
       while (this.#state === "open") {
         pending ??= this.#conn.read(buf);
-        const result = await this.#wait(pending, framer?.inMessage ? flushMs : undefined);
+        const result = framer?.inMessage
+          ? await this.#waitQuiet(pending, flushMs)
+          : await this.#wait(pending);
         if (result === WOKEN) continue;
         if (result === QUIET) {
           // A quiet period ends the message under way.
