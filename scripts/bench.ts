@@ -179,7 +179,8 @@ async function startServer(
 ): Promise<RunningServer & { startupMs: number }> {
   const started = performance.now();
   const child = spawn(SERVERS[name](service), core, machine);
-  const stderr = new Response(child.stderr).text();
+  // socklab's chat logs every line at info: keep only the end, for error messages.
+  const stderr = tail(child.stderr, 2048);
   let match: RegExpExecArray;
   try {
     match = await waitForLine(child.stdout, READY, 15_000);
@@ -206,24 +207,50 @@ async function startServer(
   };
 }
 
-/** Runs `socklab bench ARGS --json` (pinned to `core`) and returns its figures. */
+/** Reads a stream to its end, keeping only its last `bytes` bytes, as text. */
+async function tail(stream: ReadableStream<Uint8Array>, bytes: number): Promise<string> {
+  let kept = new Uint8Array(0);
+  try {
+    for await (const chunk of stream) {
+      const joined = new Uint8Array(Math.min(kept.length + chunk.length, bytes));
+      const fromKept = Math.max(0, joined.length - chunk.length);
+      joined.set(kept.subarray(kept.length - fromKept));
+      joined.set(chunk.subarray(chunk.length - (joined.length - fromKept)), fromKept);
+      kept = joined;
+    }
+  } catch { /* the process is gone */ }
+  return new TextDecoder().decode(kept);
+}
+
+/**
+ * Runs `socklab bench ARGS --json` (pinned to `core`) and returns its
+ * figures. A run with errors exits 1 and still prints them; anything else is
+ * thrown. The run is killed if it takes more than `limitMs`.
+ */
 async function runLoad(
   args: string[],
   core: number | null,
   machine: Machine,
+  limitMs: number,
 ): Promise<BenchResult> {
   const child = spawn(
     [Deno.execPath(), "run", "--quiet", `--allow-net=${HOST}`, MAIN, "bench", ...args, "--json"],
     core,
     machine,
   );
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, limitMs);
   const [status, stdout, stderr] = await Promise.all([
     child.status,
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
-  ]);
-  if (status.code !== 0 || !stdout.startsWith("{")) {
-    throw new Error(`socklab bench ${args.join(" ")} exited ${status.code}: ${stderr}${stdout}`);
+  ]).finally(() => clearTimeout(timer));
+  if (status.code > 1 || status.signal !== null || !stdout.startsWith("{")) {
+    const why = status.signal === null ? `exited ${status.code}` : `killed after ${limitMs} ms`;
+    throw new Error(`socklab bench ${args.join(" ")} ${why}: ${(stderr + stdout).trim()}`);
   }
   return JSON.parse(stdout) as BenchResult;
 }
@@ -245,6 +272,8 @@ interface Row {
   format: (value: number) => string;
   /** The target, as text, and whether this run met it. */
   target?: { text: string; met: boolean };
+  /** A count to read as is (lines lost): no ratio is shown. */
+  absolute?: boolean;
   note?: string;
 }
 
@@ -263,33 +292,132 @@ function ratioTarget(
 }
 
 /**
+ * A target on socklab's own figure, whatever the reference does: at most
+ * `limit` (shown with `format`).
+ */
+function limitTarget(
+  socklab: number,
+  limit: number,
+  format: (value: number) => string,
+): Row["target"] {
+  return { text: `≤ ${format(limit)}`, met: socklab <= limit };
+}
+
+/**
  * A load scenario: the same `socklab bench` arguments against both servers
- * of `service`, alternating, `rounds` times; medians are compared. Random
- * and chat scenarios are added here once their services land (with their
- * yardsticks in scripts/reference_server.ts): random as
- * `{ service: "random", args: ["--mode", "per-connection", "-c", "8"] }` with a
- * connections/s row at ≥ 0.9×; chat as `bench chat` runs at 200, 4,000 and
- * 16,000 lines/s per sender whose rows check `extra.lost`, `extra.merged`,
- * `extra.corrupted` and the p99 delivery latency against fixed limits.
+ * of `service`, alternating, `rounds` times; medians are compared.
  */
 interface Scenario {
   group: string;
   service: string;
-  /** What one exchange is: `request`, `connection`. */
+  /** What one exchange is: `request`, `connection`, `delivery`. */
   unit: string;
   /** `socklab bench` arguments after SERVICE HOST:PORT. */
   args: string[];
+  /**
+   * Errors are what the scenario measures (chat: lost, merged, corrupted
+   * lines): they are counted and shown, and the bench goes on. Otherwise a
+   * single error stops the bench: a wrong reply is a bug, not a figure.
+   */
+  measuresErrors?: boolean;
   rows(results: Record<ServerName, BenchResult[]>): Row[];
 }
 
 const rate = (results: BenchResult[]) => median(results.map((r) => r.throughput));
 const p99 = (results: BenchResult[]) => median(results.map((r) => r.latency.p99Ms));
 const perSecond = (value: number) => `${formatCount(value)}/s`;
+/** A chat figure (`lost`, `merged`, …) summed over every round. */
+const total = (results: BenchResult[], ...names: string[]) =>
+  results.reduce((sum, r) => sum + names.reduce((n, name) => n + (r.extra?.[name] ?? 0), 0), 0);
+const lines = (value: number) => formatCount(value);
+
+/** The chat scenarios: 5 senders at `lines` per second each, to 50 receivers. */
+function chatScenario(
+  linesPerSecond: number,
+  timing: string[],
+  rows: (group: string, r: Record<ServerName, BenchResult[]>) => Row[],
+): Scenario {
+  const group = `chat, 50 receivers, 5 senders at ${formatCount(linesPerSecond)} lines/s each`;
+  return {
+    group,
+    service: "chat",
+    unit: "delivery",
+    args: ["--receivers", "50", "--senders", "5", "--rate", String(linesPerSecond), ...timing],
+    measuresErrors: true,
+    rows: (r) => [
+      {
+        group,
+        what: "deliveries",
+        socklab: rate(r.socklab),
+        reference: rate(r.reference),
+        format: perSecond,
+      },
+      ...rows(group, r),
+    ],
+  };
+}
+
+function lostRow(group: string, r: Record<ServerName, BenchResult[]>, target: boolean): Row {
+  const socklab = total(r.socklab, "lost");
+  return {
+    group,
+    what: "lines lost (all rounds)",
+    socklab,
+    reference: total(r.reference, "lost"),
+    format: lines,
+    target: target ? limitTarget(socklab, 0, lines) : undefined,
+    absolute: true,
+  };
+}
+
+function garbledRow(group: string, r: Record<ServerName, BenchResult[]>, target: boolean): Row {
+  const socklab = total(r.socklab, "merged", "corrupted");
+  return {
+    group,
+    what: "lines merged or corrupted (all rounds)",
+    socklab,
+    reference: total(r.reference, "merged", "corrupted"),
+    format: lines,
+    target: target ? limitTarget(socklab, 0, lines) : undefined,
+    absolute: true,
+  };
+}
+
+/** Receivers the relay disconnected (a slow reader past its output bound), over every round. */
+function cutRow(group: string, r: Record<ServerName, BenchResult[]>): Row {
+  const cut = (results: BenchResult[]) =>
+    results.reduce(
+      (sum, result) =>
+        sum + (result.errorKinds.find((e) => e.kind === "receiver-closed")?.count ?? 0),
+      0,
+    );
+  return {
+    group,
+    what: "receivers disconnected (all rounds)",
+    socklab: cut(r.socklab),
+    reference: cut(r.reference),
+    format: lines,
+    absolute: true,
+  };
+}
+
+function p99Row(group: string, r: Record<ServerName, BenchResult[]>, limitMs?: number): Row {
+  const socklab = p99(r.socklab);
+  return {
+    group,
+    what: "p99 delivery latency",
+    socklab,
+    reference: p99(r.reference),
+    format: formatMs,
+    target: limitMs === undefined ? undefined : limitTarget(socklab, limitMs, formatMs),
+  };
+}
 
 function scenarios(settings: Settings): Scenario[] {
   const timing = ["--duration", `${settings.durationMs}ms`, "--warmup", `${settings.warmupMs}ms`];
   const persistent = "double, persistent, 50 connections";
   const perConnection = "double, per-connection, 8 workers";
+  const random = "random, per-connection, 8 workers";
   return [
     {
       group: persistent,
@@ -331,24 +459,55 @@ function scenarios(settings: Settings): Scenario[] {
         },
       ],
     },
+    {
+      group: random,
+      service: "random",
+      unit: "connection",
+      args: ["-c", "8", ...timing],
+      rows: (r) => [
+        {
+          group: random,
+          what: "connections",
+          socklab: rate(r.socklab),
+          reference: rate(r.reference),
+          format: perSecond,
+          target: ratioTarget(rate(r.socklab), rate(r.reference), "min", 0.9),
+        },
+      ],
+    },
+    chatScenario(200, timing, (group, r) => [
+      lostRow(group, r, true),
+      garbledRow(group, r, false),
+      cutRow(group, r),
+      p99Row(group, r, 5),
+    ]),
+    chatScenario(4_000, timing, (group, r) => [
+      lostRow(group, r, true),
+      garbledRow(group, r, false),
+      cutRow(group, r),
+      p99Row(group, r),
+    ]),
+    chatScenario(16_000, timing, (group, r) => [
+      lostRow(group, r, false),
+      garbledRow(group, r, true),
+      cutRow(group, r),
+      p99Row(group, r),
+    ]),
   ];
 }
-
-/** Targets of the issue that wait for services not built yet. */
-const PENDING = [
-  "random, per-connection, 8 workers (target ≥ 0.9×): waits for the random service",
-  "chat, 50 receivers and 5 senders at 200, 4,000 and 16,000 lines/s: waits for the chat service",
-];
 
 async function runScenarios(
   settings: Settings,
   machine: Machine,
   log: (line: string) => void,
+  failures: string[],
 ): Promise<Row[]> {
   const pinned = settings.pin && machine.taskset && machine.cores >= 2;
   const serverCore = pinned ? 0 : null;
   const loadCore = pinned ? 1 : null;
   const rows: Row[] = [];
+  // Warmup, duration, connecting and the chat drain, with room to spare.
+  const limitMs = settings.warmupMs + settings.durationMs + 30_000;
   for (const scenario of scenarios(settings)) {
     // Fresh servers for each scenario: no state carried from one load to the next.
     const servers = {
@@ -364,21 +523,35 @@ async function runScenarios(
         for (const name of order) {
           const target = `${HOST}:${servers[name].port}`;
           const cpuBefore = await cpuMs(servers[name].pid);
-          const result = await runLoad(
-            [scenario.service, target, ...scenario.args],
-            loadCore,
-            machine,
-          );
-          const served = result.completed + result.warmupCompleted + result.errors;
+          let result: BenchResult;
+          try {
+            result = await runLoad(
+              [scenario.service, target, ...scenario.args],
+              loadCore,
+              machine,
+              limitMs,
+            );
+          } catch (error) {
+            if (!scenario.measuresErrors) throw error;
+            // A chat run that could not even start is a finding too: say so and go on.
+            const message = `${scenario.group}, round ${round + 1}, ${name}: ${
+              (error as Error).message.split("\n")[0]
+            }`;
+            failures.push(message);
+            log(`  ${message}`);
+            continue;
+          }
+          const served = result.completed + result.warmupCompleted;
           const cpuUs = ((await cpuMs(servers[name].pid) - cpuBefore) * 1000) / served;
           results[name].push(result);
           cpu[name].push(cpuUs);
+          const errors = result.errorKinds.map((e) => `${formatCount(e.count)} ${e.kind}`);
           log(
             `  ${scenario.group}, round ${round + 1}, ${name}: ${perSecond(result.throughput)}, ` +
-              `p99 ${formatMs(result.latency.p99Ms)}, server CPU ${cpuUs.toFixed(1)} µs each, ` +
-              `${result.errors} errors`,
+              `p99 ${formatMs(result.latency.p99Ms)}, server CPU ${cpuUs.toFixed(2)} µs each, ` +
+              `errors: ${errors.join(", ") || "none"}`,
           );
-          if (result.errors > 0) {
+          if (result.errors > 0 && !scenario.measuresErrors) {
             throw new Error(
               `${name}: ${result.errors} errors: ${JSON.stringify(result.errorKinds)}`,
             );
@@ -390,7 +563,7 @@ async function runScenarios(
         what: `server CPU per ${scenario.unit}`,
         socklab: median(cpu.socklab),
         reference: median(cpu.reference),
-        format: (us) => `${us.toFixed(1)} µs`,
+        format: (us) => `${us.toFixed(us < 10 ? 2 : 1)} µs`,
         note: "(less noisy than rates on a busy machine)",
       });
     } finally {
@@ -482,10 +655,13 @@ function table(rows: Row[]): string {
       group = row.group;
       lines.push(group);
     }
-    const ratio = row.reference > 0 ? (row.socklab / row.reference).toFixed(2) : "-";
+    const ratio = row.reference > 0 && !row.absolute && Number.isFinite(row.socklab)
+      ? (row.socklab / row.reference).toFixed(2)
+      : "-";
+    const show = (value: number) => Number.isFinite(value) ? row.format(value) : "-";
     lines.push(
-      `  ${row.what.padEnd(34)}${row.format(row.socklab).padStart(14)}${
-        row.format(row.reference).padStart(14)
+      `  ${row.what.padEnd(36)}${show(row.socklab).padStart(12)}${
+        show(row.reference).padStart(14)
       }${ratio.padStart(8)}   ${verdict(row)}${row.note ? `  ${row.note}` : ""}`,
     );
   }
@@ -508,7 +684,8 @@ async function main(args: string[]): Promise<void> {
       : "not pinned (no taskset, one core, or --no-pin)",
   );
 
-  const rows = await runScenarios(settings, machine, log);
+  const failures: string[] = [];
+  const rows = await runScenarios(settings, machine, log, failures);
 
   const idle = Math.min(IDLE_CONNECTIONS, machine.openFiles - 200);
   if (idle > 0) {
@@ -545,9 +722,10 @@ async function main(args: string[]): Promise<void> {
       machine,
       pinned,
       settings,
+      failures,
       rows: rows.map(({ format: _format, ...row }) => ({
         ...row,
-        ratio: row.socklab / row.reference,
+        ratio: row.absolute ? null : row.socklab / row.reference,
       })),
     }));
   } else {
@@ -559,7 +737,9 @@ async function main(args: string[]): Promise<void> {
       })\n`,
     );
     console.log(table(rows));
-    console.log(`\nnot measured yet:\n${PENDING.map((line) => `  ${line}`).join("\n")}`);
+    if (failures.length > 0) {
+      console.log(`\nruns that failed:\n${failures.map((line) => `  ${line}`).join("\n")}`);
+    }
     console.log(`\ntook ${formatMs(performance.now() - started)}`);
   }
 }

@@ -3,7 +3,9 @@
  * N receivers read what the relay delivers. Each line carries its sender,
  * its sequence number, the time it was due and a checksum, so a receiver
  * can tell a delivery (and its latency) from a lost, duplicated, merged or
- * corrupted line, whatever prefix or notices the relay adds around it.
+ * corrupted line, whatever prefix or notices the relay adds around it. A
+ * receiver the relay disconnects (a slow reader, cut mid-line) is reported
+ * as such (`receiver-closed`, `cut-line`), not as corruption.
  *
  * Works against any relay that sends each line to every other client:
  * socklab's chat, the classroom server, ncat's chat mode.
@@ -371,7 +373,8 @@ class ChatEngine {
         if (n === null) break;
         client.framer.push(client.buf.subarray(0, n), onLine);
       }
-      client.framer.flush(onLine);
+      // Test lines end with a newline: what is left at the close was cut there.
+      if (client.receiver) client.framer.flush((rest) => this.#cut(client, rest));
     } catch (error) {
       if (this.#finished || this.#stop.signal.aborted) return;
       this.#aggregator.failure(
@@ -382,7 +385,8 @@ class ChatEngine {
     } finally {
       client.closed = true;
     }
-    if (!this.#stop.signal.aborted && this.#sending) {
+    // Until the run is over (deliveries may still come after the last line), a close is the relay's.
+    if (!this.#stop.signal.aborted) {
       this.#aggregator.failure(
         client.receiver ? "receiver-closed" : "sender-closed",
         `${this.#address} closed a ${client.receiver ? "receiver" : "sender"}'s connection`,
@@ -433,6 +437,19 @@ class ChatEngine {
     this.#delivered++;
     this.#lastDeliveryAt = now;
     this.#aggregator.success(now - (this.#start + timeUs / 1000), now);
+  }
+
+  /** A receiver's connection closed in the middle of a line (a relay cutting a slow reader). */
+  #cut(client: Client, rest: Uint8Array): void {
+    // A piece with no test mark (a notice, or a line cut before its mark) is only lost.
+    if (decodeChatLine(rest, this.#line) === "none") return;
+    this.#aggregator.failure(
+      "cut-line",
+      `receiver ${client.index}'s connection closed in the middle of a line: ${
+        JSON.stringify(new TextDecoder().decode(rest.slice(0, 80)))
+      }`,
+      this.#now(),
+    );
   }
 
   #isProbe(line: Uint8Array): boolean {

@@ -5,7 +5,10 @@
  * @module
  */
 import type { Command } from "commander";
+import { parseIntegerOption } from "../net/address.ts";
+import { DEFAULT_RANDOM_OPTIONS, MAX_RANDOM_COUNT } from "../protocol/random.ts";
 import { doubleWorkload } from "./double.ts";
+import { randomWorkload } from "./random.ts";
 import type { ExchangeWorkload } from "./workload.ts";
 
 /** A service as `socklab bench` knows it. */
@@ -39,6 +42,27 @@ export const BENCH_ENTRIES: readonly BenchEntry[] = [
     create: () => doubleWorkload(),
   },
   {
+    name: "random",
+    kind: "exchange",
+    summary: "connect, read to the end, check --count integers within --min..--max " +
+      "(per-connection only)",
+    addOptions: (command) =>
+      command
+        .option(
+          "--count <n>",
+          "random: how many numbers the server sends",
+          String(DEFAULT_RANDOM_OPTIONS.count),
+        )
+        .option("--min <n>", "random: smallest number allowed", String(DEFAULT_RANDOM_OPTIONS.min))
+        .option("--max <n>", "random: largest number allowed", String(DEFAULT_RANDOM_OPTIONS.max)),
+    create: (options) =>
+      randomWorkload({
+        count: parseIntegerOption(String(options.count), "--count", 1, MAX_RANDOM_COUNT),
+        min: safeInteger(options.min, "--min"),
+        max: safeInteger(options.max, "--max"),
+      }),
+  },
+  {
     name: "chat",
     kind: "fan-out",
     summary: "--senders write --rate lines/s each, --receivers count deliveries, latency, " +
@@ -49,6 +73,10 @@ export const BENCH_ENTRIES: readonly BenchEntry[] = [
         .option("--senders <n>", "chat: clients that write --rate lines per second each", "5"),
   },
 ];
+
+function safeInteger(value: unknown, flag: string): number {
+  return parseIntegerOption(String(value), flag, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
 
 /** Looks a bench service up by name. */
 export function findBenchEntry(name: string): BenchEntry | undefined {

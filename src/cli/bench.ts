@@ -60,7 +60,8 @@ export function registerBenchCommand(
       new Option(
         "--mode <mode>",
         "persistent: many requests per connection; per-connection: " +
-          "connect, send, read, close, as the classroom clients do (default: persistent)",
+          "connect, send, read, close, as the classroom clients do (default: persistent; " +
+          "random runs per-connection only)",
       )
         .choices(EXCHANGE_MODES),
     )
@@ -79,6 +80,7 @@ export function registerBenchCommand(
         "  socklab bench double 127.0.0.1:9001 -c 50 -d 30s --report run.svg\n" +
         "  socklab bench double 127.0.0.1:9001 --mode per-connection -c 8\n" +
         "  socklab bench double 127.0.0.1:9001 --rate 20000 -c 50 --json\n" +
+        "  socklab bench random 127.0.0.1:27679 -c 8 --count 10 --min 1 --max 100\n" +
         "  socklab bench chat 127.0.0.1:8000 --receivers 50 --senders 5 --rate 200\n" +
         "\nExit status: 0 when every reply was right, 1 when a reply was wrong or a connection " +
         "failed, 2 for a usage error.\n--report needs write permission for the file " +

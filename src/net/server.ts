@@ -10,7 +10,7 @@ import { DEFAULT_MAX_PENDING_BYTES, Outbox } from "./outbox.ts";
 import { formatAddress } from "./address.ts";
 import { escapeBytes } from "./escape.ts";
 import { TIMEOUT as QUIET, within } from "./deadline.ts";
-import { getLogger, isTracing, traceLogger } from "../log.ts";
+import { getLogger, isTracing, type Logger, traceLogger } from "../log.ts";
 
 /** One accepted connection, as a service sees it. */
 export interface Peer {
@@ -79,7 +79,11 @@ export interface ServeOptions {
   messageTimeoutMs?: number;
   /** How long a graceful shutdown may take before connections are cut. @default {5000} */
   shutdownTimeoutMs?: number;
-  /** How long to read and drop a peer's bytes after our side is closed. @default {1000} */
+  /**
+   * How long to read and drop a peer's bytes after our side is closed (checked
+   * on the server's tick, so up to a quarter longer); 0 closes at once.
+   * @default {1000}
+   */
   lingerMs?: number;
   /** Decides whether a peer may connect (access control); refused peers are closed at once. */
   admit?: (remote: Deno.NetAddr) => boolean;
@@ -109,6 +113,15 @@ const HIGH_WATER_BYTES = 64 * 1024;
 /** The longest interval between timeout checks; shorter when a timeout is short. */
 const TICK_MS = 250;
 const LF = 10;
+/** Nothing to read into yet. */
+const NO_BYTES = new Uint8Array(0);
+/**
+ * What lingering connections read into: the bytes are dropped, so every
+ * connection shares one buffer.
+ */
+const lingerBuffer = new Uint8Array(READ_BYTES);
+/** A quiet-period timer this much late means the process was busy, not the peer quiet. */
+const LATE_TIMER_MS = 10;
 /** What a connection's wait resolves to when `end()` or `abort()` interrupts it. */
 const WOKEN: unique symbol = Symbol("woken");
 
@@ -189,8 +202,12 @@ export class Server implements AsyncDisposable {
       transport: "tcp",
     });
     this.addr = this.#listener.addr;
-    const timeouts = [this.#options.idleTimeoutMs, this.#options.messageTimeoutMs]
-      .filter((ms) => ms > 0);
+    // The tick also ends lingering connections: as often as the shortest of these needs.
+    const timeouts = [
+      this.#options.idleTimeoutMs,
+      this.#options.messageTimeoutMs,
+      this.#options.lingerMs,
+    ].filter((ms) => ms > 0);
     const tickMs = Math.max(10, Math.min(TICK_MS, ...timeouts.map((ms) => ms / 4)));
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.finished = this.#acceptLoop();
@@ -298,7 +315,14 @@ export class Server implements AsyncDisposable {
     } catch { /* not fatal */ }
     this.stats.connections++;
     this.stats.open++;
-    const connection = new Connection(this, conn, this.#nextId++, remote, this.#service);
+    const connection = new Connection(
+      this,
+      conn,
+      this.#nextId++,
+      remote,
+      this.#service,
+      this.#log,
+    );
     this.#connections.add(connection);
     // run() never rejects: every failure is handled and logged inside.
     connection.run().then(() => {
@@ -316,6 +340,7 @@ export class Server implements AsyncDisposable {
     const { idleTimeoutMs, messageTimeoutMs } = this.#options;
     for (const connection of this.#connections) {
       connection.checkTimeouts(now, idleTimeoutMs, messageTimeoutMs);
+      connection.checkDeadline(now);
     }
   }
 
@@ -337,7 +362,11 @@ export class Server implements AsyncDisposable {
     while (this.#connections.size > 0 && performance.now() < deadline) {
       const left = deadline - performance.now();
       if (await within(allClosed, Math.min(quietMs, left)) !== QUIET) break;
-      for (const connection of this.#connections) connection.closeIfQuiet();
+      const now = performance.now();
+      for (const connection of this.#connections) {
+        connection.checkDeadline(now);
+        connection.closeIfQuiet();
+      }
     }
     if (this.#connections.size > 0) {
       this.#log.warn("Shutdown timeout: cutting {count} connection(s)", {
@@ -367,7 +396,7 @@ class Connection implements Peer {
   readonly #service: Service;
   readonly #framer: LineFramer | null;
   readonly #outbox: Outbox;
-  readonly #log;
+  readonly #log: Logger;
   #session: Session = {};
   #state: State = "open";
   #socketClosed = false;
@@ -381,16 +410,31 @@ class Connection implements Peer {
   /** When the unfinished message began (its first byte arrived); 0 if none. */
   #messageStartedAt = 0;
   #flushScheduled = false;
-  /** True while the read loop hands a chunk to the service; the loop flushes after. */
-  #delivering = false;
+  /** True while the read loop hands this connection's input to the service; it flushes after. */
+  #handling = false;
+  /**
+   * When the step under way at the end of the connection must be over
+   * (writing what is owed, or lingering), in performance.now() time; 0 if none.
+   * The server's tick enforces it: no timer per connection.
+   */
+  #deadline = 0;
+  /** What happens at the deadline: cut the connection, or end the linger. */
+  #atDeadline: "abort" | "close" = "close";
 
-  constructor(server: Server, conn: Deno.TcpConn, id: number, remote: string, service: Service) {
+  constructor(
+    server: Server,
+    conn: Deno.TcpConn,
+    id: number,
+    remote: string,
+    service: Service,
+    log: Logger,
+  ) {
     this.#server = server;
     this.#conn = conn;
     this.id = id;
     this.remote = remote;
     this.#service = service;
-    this.#log = getLogger(["socklab", "server", service.name]);
+    this.#log = log;
     const options = server.options;
     this.#framer = service.framing === "raw" ? null : new LineFramer({
       maxMessageBytes: options.maxMessageBytes,
@@ -432,12 +476,11 @@ class Connection implements Peer {
   /**
    * Output queued from outside this connection's own read loop (a broadcast
    * from another client's message) must not wait for this peer to send
-   * something: start writing once the current task is done. Output queued
-   * while the loop hands a chunk to the service is written by the loop right
-   * after, in one write: no task for it.
+   * something: start writing once the current task is done. Output queued by
+   * the loop itself is written by the loop, in one write, with no task.
    */
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#delivering) return;
+    if (this.#handling || this.#flushScheduled) return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
       this.#flushScheduled = false;
@@ -497,6 +540,15 @@ class Connection implements Peer {
     }
   }
 
+  /** Called on every tick of the server, and while it shuts down. */
+  checkDeadline(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
+    this.#deadline = 0;
+    // Either way the socket is closed, and the wait under way in #finish() ends.
+    if (this.#atDeadline === "abort") this.abort("peer is not reading");
+    else this.#closeSocket();
+  }
+
   /** During shutdown: end if nothing arrived since the last check and nothing is owed. */
   closeIfQuiet(): void {
     const quiet = this.#reads === this.#readsAtLastCheck;
@@ -517,6 +569,28 @@ class Connection implements Peer {
     });
     const raced = Promise.race([promise, woken]);
     return ms === undefined ? raced : within(raced, ms);
+  }
+
+  /**
+   * Waits for `read`, or for the peer to be quiet for `ms`. A timer that fires
+   * late says this process was busy, perhaps with the peer's next bytes
+   * already waiting unread: the peer is called quiet only once a period
+   * passes in which the process was free to see its bytes (one more turn of
+   * the event loop lets a read that is ready complete). A busy server then
+   * never cuts a line in two at a quiet period of its own making.
+   */
+  async #waitQuiet(
+    read: Promise<number | null>,
+    ms: number,
+  ): Promise<number | null | typeof WOKEN | typeof QUIET> {
+    while (true) {
+      const armedAt = performance.now();
+      let result = await this.#wait(read, ms);
+      if (result !== QUIET) return result;
+      const late = performance.now() - armedAt - ms > LATE_TIMER_MS;
+      result = await this.#wait(read, 0);
+      if (result !== QUIET || !late) return result;
+    }
   }
 
   /** Calls into the service; a throwing service ends this connection, not the server. */
@@ -546,7 +620,8 @@ class Connection implements Peer {
     const tracing = isTracing();
     if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote, id: this.id });
     this.#log.debug("Connection from {remote} (#{id})", { remote, id: this.id });
-    let buf = new Uint8Array(FIRST_READ_BYTES);
+    // Made when the first read is: a connection the service ends at once never reads.
+    let buf = NO_BYTES;
     const framer = this.#framer;
     const flushMs = server.options.flushMs;
     const onMessage = (message: Uint8Array, terminator: Terminator) => {
@@ -563,15 +638,28 @@ class Connection implements Peer {
     let pending: Promise<number | null> | null = null;
     let eof = false;
     try {
-      this.#session = this.#call("open", () => this.#service.open(this)) ?? {};
+      this.#handling = true;
+      try {
+        this.#session = this.#call("open", () => this.#service.open(this)) ?? {};
+      } finally {
+        this.#handling = false;
+      }
       this.#outbox.flush();
       while (this.#state === "open") {
+        if (buf === NO_BYTES) buf = new Uint8Array(FIRST_READ_BYTES);
         pending ??= this.#conn.read(buf);
-        const result = await this.#wait(pending, framer?.inMessage ? flushMs : undefined);
+        const result = framer?.inMessage
+          ? await this.#waitQuiet(pending, flushMs)
+          : await this.#wait(pending);
         if (result === WOKEN) continue;
         if (result === QUIET) {
           // A quiet period ends the message under way.
-          framer!.flush(onMessage);
+          this.#handling = true;
+          try {
+            framer!.flush(onMessage);
+          } finally {
+            this.#handling = false;
+          }
           this.#messageStartedAt = 0;
           this.#outbox.flush();
           continue;
@@ -590,20 +678,23 @@ class Connection implements Peer {
         if (tracing) {
           traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
         }
-        this.#delivering = true;
-        if (framer === null) {
-          server.countMessage();
-          this.#call("chunk", () => this.#session.chunk?.(chunk));
-        } else {
-          framer.push(chunk, onMessage, onOversize);
-          // "Started" is the first byte of the message still unfinished: an LF
-          // in this chunk ended the one before, so the current one began here.
-          if (!framer.inMessage) this.#messageStartedAt = 0;
-          else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
-            this.#messageStartedAt = this.#lastInputAt;
+        this.#handling = true;
+        try {
+          if (framer === null) {
+            server.countMessage();
+            this.#call("chunk", () => this.#session.chunk?.(chunk));
+          } else {
+            framer.push(chunk, onMessage, onOversize);
+            // "Started" is the first byte of the message still unfinished: an LF
+            // in this chunk ended the one before, so the current one began here.
+            if (!framer.inMessage) this.#messageStartedAt = 0;
+            else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
+              this.#messageStartedAt = this.#lastInputAt;
+            }
           }
+        } finally {
+          this.#handling = false;
         }
-        this.#delivering = false;
         this.#outbox.flush();
         if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
         if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
@@ -612,7 +703,7 @@ class Connection implements Peer {
       if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeIoFailure(error);
     }
     try {
-      await this.#finish(pending, eof, buf);
+      await this.#finish(pending, eof);
     } catch (error) {
       this.#reason ??= describeIoFailure(error);
       this.#closeSocket();
@@ -642,38 +733,41 @@ class Connection implements Peer {
   async #finish(
     pending: Promise<number | null> | null,
     eof: boolean,
-    buf: Uint8Array,
   ): Promise<void> {
     const options = this.#server.options;
     if (this.#state !== "closed") {
       this.#state = "ending";
-      // Most connections owe nothing when they end: no timer for them.
       if (this.#outbox.pendingBytes > 0) {
-        const written = await within(this.#outbox.drained(), options.shutdownTimeoutMs);
-        if (written === QUIET) this.abort("peer is not reading");
+        // A peer that does not take it within the shutdown timeout is cut (by the tick).
+        this.#setDeadline(options.shutdownTimeoutMs, "abort");
+        await this.#outbox.drained();
       }
     }
-    if (this.#state !== "closed" && !eof) {
+    if (this.#state !== "closed" && !eof && options.lingerMs > 0) {
       try {
         await this.#conn.closeWrite();
         // Read and drop what the peer still sends, so it sees our reply and a
-        // clean end of stream rather than a reset.
-        const until = performance.now() + options.lingerMs;
+        // clean end of stream rather than a reset; at the linger deadline the
+        // tick closes the socket, which ends the read.
+        this.#setDeadline(options.lingerMs, "close");
         while (!this.#socketClosed) {
-          const left = until - performance.now();
-          if (left <= 0) break;
-          pending ??= this.#conn.read(buf);
-          const result = await within(pending, left);
-          if (result === QUIET) break;
+          pending ??= this.#conn.read(lingerBuffer);
+          const result = await pending;
           pending = null;
           if (result === null) break;
         }
-      } catch { /* the peer is gone already */ }
+      } catch { /* the peer is gone already, or the linger is over */ }
     }
+    this.#deadline = 0;
     this.#state = "closed";
     this.#closeSocket();
     if (pending) await pending.catch(() => {});
     await this.#outbox.drained();
+  }
+
+  #setDeadline(ms: number, action: "abort" | "close"): void {
+    this.#deadline = performance.now() + ms;
+    this.#atDeadline = action;
   }
 
   #closeSocket(): void {

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
-import { serve } from "../../src/net/server.ts";
+import { type Peer, serve, type Service } from "../../src/net/server.ts";
 import { doubleService } from "../../src/server/double.ts";
 import fc from "fast-check";
 import {
@@ -240,4 +240,51 @@ Deno.test("runChat() says so when the server is not a relay", async () => {
     }).done,
     /only 0 of 2 receivers got a line within 300 ms: is it a chat relay\?/,
   );
+});
+
+Deno.test("runChat() reports a receiver the relay cuts mid-line as closed and cut, not corrupted", async () => {
+  // A relay that, at the 20th test line, sends its first receiver half of it and ends it.
+  const peers = new Set<Peer>();
+  let lines = 0;
+  const cutter: Service = {
+    name: "cutter",
+    open(peer) {
+      peers.add(peer);
+      return {
+        message(bytes) {
+          const text = decoder.decode(bytes);
+          const cut = text.startsWith("sb1") && ++lines === 20;
+          const victim = cut ? [...peers][0] : undefined;
+          for (const other of peers) {
+            if (other === peer) continue;
+            if (other !== victim) other.sendText(`${text}\n`);
+            else {
+              other.sendText(text.slice(0, 9));
+              other.end();
+              peers.delete(other);
+            }
+          }
+        },
+        closed: () => peers.delete(peer),
+      };
+    },
+  };
+  await using server = serve(cutter, { port: 0 });
+  const result = await deadline(
+    runChat({
+      target: { hostname: "127.0.0.1", port: server.addr.port },
+      receivers: 3,
+      senders: 2,
+      rate: 200,
+      durationMs: 300,
+    }).done,
+    10_000,
+    "the chat run",
+  );
+  const kinds = new Map(result.errorKinds.map((e) => [e.kind, e]));
+  equal(kinds.get("receiver-closed")?.count, 1, JSON.stringify(result.errorKinds));
+  match(kinds.get("cut-line")?.example ?? "", /closed in the middle of a line: "sb1 [\d ]+"$/);
+  ok(!kinds.has("corrupted-line") && !kinds.has("merged-lines"));
+  ok(result.extra!.lost > 0);
+  equal(result.extra!.corrupted, 0);
 });

@@ -591,3 +591,32 @@ Deno.test("serve() writes what one session queues for another peer without waiti
     closeQuietly(b);
   }
 });
+
+Deno.test("serve() does not end a message at a quiet period its own busyness made", async () => {
+  const seen = Promise.withResolvers<void>();
+  await using server = serve({
+    name: "brackets",
+    open: (peer) => ({
+      message(message) {
+        const text = new TextDecoder().decode(message);
+        if (text === "x") seen.resolve();
+        peer.sendText(`<${text}>\n`);
+      },
+    }),
+  }, { port: 0, flushMs: 20 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "x\nhel");
+    // "x" is answered: "hel" has been read and the quiet-period timer is running.
+    await deadline(seen.promise, 5_000, "the first message");
+    const written = conn.write(encoder.encode("lo\n"));
+    // The process is busy (its event loop blocked) past the quiet period while
+    // "lo\n" waits unread: the peer was not quiet, and "hello" is one message.
+    const until = performance.now() + 60;
+    while (performance.now() < until) { /* busy */ }
+    await written;
+    deepEqual(await readLines(conn, 2), ["<x>", "<hello>"]);
+  } finally {
+    closeQuietly(conn);
+  }
+});
