@@ -401,6 +401,23 @@ function cutRow(group: string, r: Record<ServerName, BenchResult[]>): Row {
   };
 }
 
+/**
+ * How late the load's senders wrote, at most (median over rounds): past the
+ * server's quiet period (`--flush-ms`, 50 ms), a sender that stalls in the
+ * middle of a line has, by the wire contract, ended a message there.
+ */
+function lagRow(group: string, r: Record<ServerName, BenchResult[]>): Row {
+  const lag = (results: BenchResult[]) => median(results.map((x) => x.sendLag?.maxMs ?? NaN));
+  return {
+    group,
+    what: "load's send lag, max (generator)",
+    socklab: lag(r.socklab),
+    reference: lag(r.reference),
+    format: formatMs,
+    absolute: true,
+  };
+}
+
 function p99Row(group: string, r: Record<ServerName, BenchResult[]>, limitMs?: number): Row {
   const socklab = p99(r.socklab);
   return {
@@ -480,18 +497,21 @@ function scenarios(settings: Settings): Scenario[] {
       garbledRow(group, r, false),
       cutRow(group, r),
       p99Row(group, r, 5),
+      lagRow(group, r),
     ]),
     chatScenario(4_000, timing, (group, r) => [
       lostRow(group, r, true),
       garbledRow(group, r, false),
       cutRow(group, r),
       p99Row(group, r),
+      lagRow(group, r),
     ]),
     chatScenario(16_000, timing, (group, r) => [
       lostRow(group, r, false),
       garbledRow(group, r, true),
       cutRow(group, r),
       p99Row(group, r),
+      lagRow(group, r),
     ]),
   ];
 }
