@@ -69,7 +69,15 @@ export function registerBenchCommand(
     .option("--json", "print the figures as one JSON document")
     .option("--report <file>", "also write a picture of the run: FILE.svg or FILE.html")
     .option("--no-progress", "no live progress line (shown only when stderr is a terminal)");
-  for (const entry of BENCH_ENTRIES) entry.addOptions?.(command);
+  // Which workload reads each workload's own flag, to refuse one given to another.
+  const readers = new Map<string, { flag: string; service: string }>();
+  for (const entry of BENCH_ENTRIES) {
+    const before = command.options.length;
+    entry.addOptions?.(command);
+    for (const option of command.options.slice(before)) {
+      readers.set(option.attributeName(), { flag: option.long!, service: entry.name });
+    }
+  }
   command
     .addHelpText(
       "after",
@@ -88,6 +96,12 @@ export function registerBenchCommand(
     )
     .action(
       async (service: string, address: string, options: BenchOptions & Record<string, unknown>) => {
+        for (const [name, { flag, service: reader }] of readers) {
+          const given = command.getOptionValueSource(name) === "cli";
+          if (given && reader !== service && findBenchEntry(service)) {
+            throw usageError(`${flag} is a ${reader} flag; it does nothing for bench ${service}`);
+          }
+        }
         setExit(await runBench(service, address, options, io));
       },
     );

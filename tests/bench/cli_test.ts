@@ -58,6 +58,8 @@ Deno.test("socklab bench refuses bad flags with exit status 2, before any load",
       [["bench", "double", "127.0.0.1:1", "-d", "soon"], /Cannot parse duration "soon"/],
       [["bench", "double", "127.0.0.1:1", "--rate", "-5"], /Cannot use --rate "-5"/],
       [["bench", "double", "127.0.0.1:1", "--report", "run.png"], /must end in \.svg or \.html/],
+      [["bench", "double", "127.0.0.1:1", "--receivers", "5"], /--receivers is a chat flag/],
+      [["bench", "chat", "127.0.0.1:1", "--count", "5"], /--count is a random flag/],
     ] as const
   ) {
     const result = await runSocklab([...args]);
