@@ -450,13 +450,7 @@ Deno.test("serve() ends only the connection whose service throws", async () => {
     }),
   };
   await using server = serve(service, { port: 0, lingerMs: 100 });
-  const bad = await connectLocal(server.addr.port);
-  try {
-    await send(bad, "!\n");
-    equal(await readAll(bad), "");
-  } finally {
-    closeQuietly(bad);
-  }
+  equal(await exchangeOnce(server.addr.port, "!\n"), "");
   await log.waitFor(/ERROR .*Service fragile failed in message for 127\.0\.0\.1:\d+: Error: boom/);
   const good = await connectLocal(server.addr.port);
   try {
