@@ -150,7 +150,14 @@ Deno.test("runExchanges() stops early on abort and still returns its figures", a
     durationMs: 60_000,
     signal: controller.signal,
   });
-  while (run.progress().completed < 50) await new Promise((resolve) => setTimeout(resolve, 5));
+  // The engine has no progress event: poll its counter, within a deadline.
+  await deadline(
+    (async () => {
+      while (run.progress().completed < 50) await new Promise((resolve) => setTimeout(resolve, 5));
+    })(),
+    10_000,
+    "50 exchanges",
+  );
   controller.abort();
   const result = await deadline(run.done, 5_000, "the run to stop");
   ok(result.interrupted);
