@@ -11,6 +11,7 @@ import { formatAddress } from "./address.ts";
 import { escapeBytes } from "./escape.ts";
 import { TIMEOUT as QUIET, within } from "./deadline.ts";
 import { getLogger, isTracing, type Logger, traceLogger } from "../log.ts";
+import { CrowdWatch, returnMemory } from "./memory.ts";
 
 /** One accepted connection, as a service sees it. */
 export interface Peer {
@@ -85,6 +86,12 @@ export interface ServeOptions {
    * @default {1000}
    */
   lingerMs?: number;
+  /**
+   * When this many connections have closed since the most open at once (and
+   * at most half as many are left), run one memory-reducing collection so the
+   * process hands their memory back at once; 0 never. @default {1000}
+   */
+  returnMemoryAfter?: number;
   /** Decides whether a peer may connect (access control); refused peers are closed at once. */
   admit?: (remote: Deno.NetAddr) => boolean;
 }
@@ -99,6 +106,8 @@ export interface ServerStats {
   refused: number;
   /** Connections open now. */
   open: number;
+  /** Memory-reducing collections run after crowds of connections closed. */
+  memoryReturns: number;
 }
 
 /**
@@ -164,7 +173,13 @@ export class Server implements AsyncDisposable {
   /** The service's name. */
   readonly name: string;
   /** Live counters. */
-  readonly stats: ServerStats = { connections: 0, messages: 0, refused: 0, open: 0 };
+  readonly stats: ServerStats = {
+    connections: 0,
+    messages: 0,
+    refused: 0,
+    open: 0,
+    memoryReturns: 0,
+  };
   /** Resolves when the server has stopped and every connection is closed. */
   readonly finished: Promise<ServerStats>;
 
@@ -193,9 +208,11 @@ export class Server implements AsyncDisposable {
       messageTimeoutMs: options.messageTimeoutMs ?? 10_000,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
       lingerMs: options.lingerMs ?? 1_000,
+      returnMemoryAfter: options.returnMemoryAfter ?? 1_000,
       admit: options.admit,
     };
     this.#log = getLogger(["socklab", "server", service.name]);
+    this.#crowd = new CrowdWatch(this.#options.returnMemoryAfter);
     this.#listener = Deno.listen({
       hostname: this.#options.hostname,
       port: this.#options.port,
@@ -342,6 +359,28 @@ export class Server implements AsyncDisposable {
       connection.checkTimeouts(now, idleTimeoutMs, messageTimeoutMs);
       connection.checkDeadline(now);
     }
+    if (this.#crowd.update(this.#connections.size) && this.#returning === null) {
+      this.#returning = this.#returnMemory().finally(() => this.#returning = null);
+    }
+  }
+
+  readonly #crowd: CrowdWatch;
+  #returning: Promise<void> | null = null;
+
+  async #returnMemory(): Promise<void> {
+    try {
+      const returned = await returnMemory();
+      if (returned === null) return;
+      this.stats.memoryReturns++;
+      const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+      this.#log.debug("Returned memory: heap {before} -> {after} MiB, {pause} ms pause", {
+        before: mib(returned.heapBefore),
+        after: mib(returned.heapAfter),
+        pause: returned.pauseMs.toFixed(1),
+      });
+    } catch (error) {
+      this.#log.debug("Cannot return memory: {error}", { error: describeError(error) });
+    }
   }
 
   async #drain(): Promise<ServerStats> {
@@ -376,6 +415,7 @@ export class Server implements AsyncDisposable {
       await allClosed;
     }
     await Promise.all(this.#refusals);
+    await this.#returning;
     return this.stats;
   }
 

@@ -614,3 +614,23 @@ Deno.test("serve() does not end a message at a quiet period its own busyness mad
     closeQuietly(conn);
   }
 });
+
+Deno.test("serve() returns memory once a crowd of connections has gone", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ returnMemoryAfter: 20, idleTimeoutMs: 300 });
+  const port = server.addr.port;
+  const crowd = await Promise.all(Array.from({ length: 40 }, () => connectLocal(port)));
+  try {
+    // Every one is served once (so all were accepted), then left to the idle timeout.
+    for (const [i, conn] of crowd.entries()) {
+      await send(conn, `${i}\n`);
+      equal((await readLines(conn, 1))[0], String(2 * i));
+    }
+    await Promise.all(crowd.map((conn) => readAll(conn, 5_000)));
+  } finally {
+    crowd.forEach(closeQuietly);
+  }
+  await log.waitFor(/DEBUG .*Returned memory: heap [\d.]+ -> [\d.]+ MiB/);
+  ok(server.stats.memoryReturns >= 1);
+  await exchange(port, [21]);
+});
