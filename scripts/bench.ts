@@ -6,7 +6,7 @@
  * cores allow), and prints the ratios socklab / reference against the targets.
  * Each measured run is short; the whole bench takes a minute or two.
  *
- * Usage: deno task bench [--rounds N] [--duration 2s] [--no-pin] [--json]
+ * Usage: deno task bench [--rounds N] [--duration 2s] [--only TEXT]... [--no-pin] [--json]
  *
  * @module
  */
@@ -25,6 +25,8 @@ const STARTUP_RUNS = 5;
 const CLOCK_TICKS = 100;
 
 interface Settings {
+  /** Only the scenarios whose name holds one of these (`chat`, `random`, `memory`, …). */
+  only: string[];
   rounds: number;
   durationMs: number;
   warmupMs: number;
@@ -34,6 +36,7 @@ interface Settings {
 
 function parseArgs(args: string[]): Settings {
   const settings: Settings = {
+    only: [],
     rounds: 3,
     durationMs: 2000,
     warmupMs: 500,
@@ -44,10 +47,11 @@ function parseArgs(args: string[]): Settings {
     const arg = args[i];
     if (arg === "--rounds") settings.rounds = parseIntegerOption(args[++i] ?? "", arg, 1, 20);
     else if (arg === "--duration") settings.durationMs = parseDuration(args[++i] ?? "");
+    else if (arg === "--only") settings.only.push(args[++i] ?? "");
     else if (arg === "--no-pin") settings.pin = false;
     else if (arg === "--json") settings.json = true;
     else {throw new SyntaxError(
-        `Cannot use argument "${arg}": expected --rounds N, --duration D, --no-pin or --json`,
+        `Cannot use argument "${arg}": expected --rounds N, --duration D, --only TEXT, --no-pin or --json`,
       );}
   }
   return settings;
@@ -256,6 +260,11 @@ async function runLoad(
 }
 
 // ---------------------------------------------------------------- measures
+
+/** Whether `--only` lets the scenario named `name` run. */
+function selected(settings: Settings, name: string): boolean {
+  return settings.only.length === 0 || settings.only.some((text) => name.includes(text));
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -528,7 +537,7 @@ async function runScenarios(
   const rows: Row[] = [];
   // Warmup, duration, connecting and the chat drain, with room to spare.
   const limitMs = settings.warmupMs + settings.durationMs + 30_000;
-  for (const scenario of scenarios(settings)) {
+  for (const scenario of scenarios(settings).filter((s) => selected(settings, s.group))) {
     // Fresh servers for each scenario: no state carried from one load to the next.
     const servers = {
       socklab: await startServer("socklab", scenario.service, serverCore, machine),
@@ -569,6 +578,7 @@ async function runScenarios(
           log(
             `  ${scenario.group}, round ${round + 1}, ${name}: ${perSecond(result.throughput)}, ` +
               `p99 ${formatMs(result.latency.p99Ms)}, server CPU ${cpuUs.toFixed(2)} µs each, ` +
+              `load CPU ${loadCpuUs(result).toFixed(2)} µs each, ` +
               `errors: ${errors.join(", ") || "none"}`,
           );
           if (result.errors > 0 && !scenario.measuresErrors) {
@@ -578,18 +588,80 @@ async function runScenarios(
           }
         }
       }
-      rows.push(...scenario.rows(results), {
-        group: scenario.group,
-        what: `server CPU per ${scenario.unit}`,
-        socklab: median(cpu.socklab),
-        reference: median(cpu.reference),
-        format: (us) => `${us.toFixed(us < 10 ? 2 : 1)} µs`,
-        note: "(less noisy than rates on a busy machine)",
-      });
+      rows.push(
+        ...scenario.rows(results),
+        ...cpuRows(scenario, results, cpu),
+      );
     } finally {
       await servers.socklab.stop();
       await servers.reference.stop();
     }
+  }
+  return rows;
+}
+
+const formatUs = (us: number) => `${us.toFixed(us < 10 ? 2 : 1)} µs`;
+
+/** The load generator's CPU per exchange in one run, from its own report. */
+function loadCpuUs(result: BenchResult): number {
+  const done = result.completed + result.warmupCompleted;
+  return result.loadCpu && done > 0 ? (result.loadCpu.ms * 1000) / done : NaN;
+}
+
+/**
+ * What the CPU times say: each server's CPU per exchange and the capacity it
+ * gives (one core's worth of exchanges per second), the generator's own CPU
+ * per exchange, and, for request/reply services, whether the generator drove
+ * the reference faster than socklab could answer with a core to itself —
+ * if not, the generator was the limit and the rate ratio is pulled toward 1.
+ */
+function cpuRows(
+  scenario: Scenario,
+  results: Record<ServerName, BenchResult[]>,
+  cpu: Record<ServerName, number[]>,
+): Row[] {
+  const group = scenario.group;
+  const serverUs = { socklab: median(cpu.socklab), reference: median(cpu.reference) };
+  const capacity = { socklab: 1e6 / serverUs.socklab, reference: 1e6 / serverUs.reference };
+  const rows: Row[] = [
+    {
+      group,
+      what: `server CPU per ${scenario.unit}`,
+      ...serverUs,
+      format: formatUs,
+      note: "(less noisy than rates on a busy machine)",
+    },
+    {
+      group,
+      what: "capacity (1 core ÷ server CPU)",
+      ...capacity,
+      format: perSecond,
+      note: "(what each could answer with a core to itself)",
+    },
+    {
+      group,
+      what: `load CPU per ${scenario.unit} (generator)`,
+      socklab: median(results.socklab.map(loadCpuUs)),
+      reference: median(results.reference.map(loadCpuUs)),
+      format: formatUs,
+      absolute: true,
+    },
+  ];
+  if (!scenario.measuresErrors) {
+    const headroom = rate(results.reference) / capacity.socklab;
+    rows.push({
+      group,
+      what: "load on the reference ÷ socklab capacity",
+      socklab: headroom,
+      reference: NaN,
+      format: (x) => `${x.toFixed(2)}×`,
+      absolute: true,
+      target: {
+        text: "≥ 1.00",
+        met: headroom >= 1,
+      },
+      note: headroom >= 1 ? "(the generator is not the limit)" : "(the generator is the limit)",
+    });
   }
   return rows;
 }
@@ -708,7 +780,7 @@ async function main(args: string[]): Promise<void> {
   const rows = await runScenarios(settings, machine, log, failures);
 
   const idle = Math.min(IDLE_CONNECTIONS, machine.openFiles - 200);
-  if (idle > 0) {
+  if (idle > 0 && selected(settings, "memory")) {
     const memory = { socklab: 0, reference: 0 };
     for (const name of ["reference", "socklab"] as const) {
       memory[name] = await idleMemory(name, idle, machine);
@@ -724,18 +796,20 @@ async function main(args: string[]): Promise<void> {
     });
   }
 
-  const startup = { socklab: 0, reference: 0 };
-  for (const name of ["reference", "socklab"] as const) {
-    startup[name] = await startupTime(name, machine);
-    log(`  startup, ${name}: ${formatMs(startup[name])}`);
+  if (selected(settings, "startup")) {
+    const startup = { socklab: 0, reference: 0 };
+    for (const name of ["reference", "socklab"] as const) {
+      startup[name] = await startupTime(name, machine);
+      log(`  startup, ${name}: ${formatMs(startup[name])}`);
+    }
+    rows.push({
+      group: "startup",
+      what: "process start to ready line",
+      socklab: startup.socklab,
+      reference: startup.reference,
+      format: formatMs,
+    });
   }
-  rows.push({
-    group: "startup",
-    what: "process start to ready line",
-    socklab: startup.socklab,
-    reference: startup.reference,
-    format: formatMs,
-  });
 
   if (settings.json) {
     console.log(JSON.stringify({

@@ -89,6 +89,12 @@ export interface BenchResult {
   interrupted: boolean;
   /** Figures particular to a workload (chat: sent, expected, lost, …). */
   extra?: Record<string, number>;
+  /**
+   * The load generator's own CPU time (user and system) over the whole run,
+   * connecting and warmup included, and that time over the run's wall time:
+   * near 1 core, the single-threaded generator was the limit.
+   */
+  loadCpu?: { ms: number; cores: number };
 }
 
 /** Options for {@linkcode Aggregator}. */

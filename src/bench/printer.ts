@@ -160,6 +160,7 @@ export function formatText(result: BenchResult): string {
       );
     }
   }
+  if (result.loadCpu !== undefined) text += row("Load CPU", describeLoadCpu(result));
   text += "\n";
   text += latencyRows(chat ? "Delivery" : "Latency", result.latency);
   text += "\n";
@@ -178,6 +179,40 @@ export function formatText(result: BenchResult): string {
     });
   }
   return text;
+}
+
+/** At this share of one core, the single-threaded generator is taken to be the limit. */
+export const LOAD_LIMIT_CORES = 0.9;
+
+/**
+ * The generator's own CPU: per exchange, and in cores; near one core it
+ * says the run measured the generator as much as the target.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { describeLoadCpu } from "./printer.ts";
+ *
+ * const run = { completed: 90_000, warmupCompleted: 10_000, unit: "requests", loadCpu: { ms: 850, cores: 0.42 } };
+ * deepEqual(describeLoadCpu(run), "0.42 cores, 8.50 µs per request");
+ * ```
+ */
+export function describeLoadCpu(
+  result: Pick<BenchResult, "completed" | "warmupCompleted" | "unit" | "loadCpu">,
+): string {
+  const cpu = result.loadCpu;
+  if (cpu === undefined) return "";
+  const done = result.completed + result.warmupCompleted;
+  const us = done > 0 ? (cpu.ms * 1000) / done : NaN;
+  const each = Number.isFinite(us)
+    ? `, ${us.toFixed(us < 10 ? 2 : 1)} µs per ${
+      result.unit.replace(/ies$/, "y").replace(/s$/, "")
+    }`
+    : "";
+  const limit = cpu.cores >= LOAD_LIMIT_CORES
+    ? ": the generator (one thread) was near its limit, so the target may answer more"
+    : "";
+  return `${cpu.cores.toFixed(2)} cores${each}${limit}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { BenchResult } from "../bench/aggregator.ts";
 import { type BenchRun, runExchanges } from "../bench/engine.ts";
 import { runChat } from "../bench/chat.ts";
 import { formatJson, formatProgress, formatText } from "../bench/printer.ts";
+import { cpuClock } from "../bench/cpu.ts";
 import { renderReport } from "../bench/report.ts";
 import { BENCH_ENTRIES, type BenchEntry, findBenchEntry } from "../bench/workloads.ts";
 import { EXCHANGE_MODES, type ExchangeMode } from "../bench/workload.ts";
@@ -161,6 +162,9 @@ async function runBench(
   const rate = options.rate === undefined ? undefined : usage(() => parseRate(options.rate!));
   if (options.report !== undefined) checkReportPath(options.report);
 
+  const cpu = await cpuClock();
+  const cpuAtStart = cpu?.() ?? 0;
+  const wallAtStart = performance.now();
   const controller = new AbortController();
   const run = startRun(entry, {
     target,
@@ -185,6 +189,10 @@ async function runBench(
     Deno.removeSignalListener("SIGINT", onSigint);
   }
 
+  if (cpu !== null) {
+    const ms = cpu() - cpuAtStart;
+    result.loadCpu = { ms, cores: ms / Math.max(1, performance.now() - wallAtStart) };
+  }
   io.out(options.json ? formatJson(result) : formatText(result));
   if (options.report !== undefined) {
     await Deno.writeTextFile(options.report, renderReport(result, options.report));

@@ -24,6 +24,8 @@ Deno.test("socklab bench double prints JSON figures and exits 0 when every reply
   equal(figures.connections, 2);
   equal(figures.errors, 0);
   ok(figures.completed > 0);
+  // The generator's own CPU, so that a run can tell when the generator was the limit.
+  ok(figures.loadCpu !== undefined && figures.loadCpu.ms > 0 && figures.loadCpu.cores > 0);
   equal(result.stderr, "", "no progress line when stderr is not a terminal");
 });
 
@@ -48,6 +50,7 @@ Deno.test("socklab bench exits 1 and names the error kind when replies are wrong
   ]);
   equal(result.code, 1, result.stderr);
   match(result.stdout, /Requests +0 completed, [\d,]+ errors/);
+  match(result.stdout, /Load CPU +[\d.]+ cores/);
   match(result.stdout, /wrong-reply +e\.g\. request -?\d+: expected -?\d+, got "-?\d+"/);
 });
 
