@@ -37,7 +37,7 @@ interface Settings {
 function parseArgs(args: string[]): Settings {
   const settings: Settings = {
     only: [],
-    rounds: 3,
+    rounds: 5,
     durationMs: 2000,
     warmupMs: 500,
     pin: true,
