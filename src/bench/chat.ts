@@ -129,6 +129,9 @@ function findMark(line: Uint8Array, from: number): number {
   return -1;
 }
 
+/** The four numbers of the line being decoded: one array for every line, nothing allocated. */
+const decodedFields = new Float64Array(4);
+
 /**
  * Reads a received line (without its newline): `"none"` if it holds no test
  * line (a notice), `"merged"` if it holds more than one, `"corrupted"` if
@@ -155,7 +158,7 @@ export function decodeChatLine(
   if (mark === -1) return "none";
   if (findMark(line, mark + MARK.length) !== -1) return "merged";
   let at = mark + MARK.length;
-  const fields = [0, 0, 0, 0];
+  const fields = decodedFields;
   for (let f = 0; f < 4; f++) {
     const start = at;
     let value = 0;
