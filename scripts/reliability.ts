@@ -83,7 +83,13 @@ export interface Workload {
   /** Scenarios the service runs its own way (chat's broadcast). */
   own?: Readonly<Record<string, (context: Context) => Promise<Figures>>>;
   /** Full-size figures of the service that differ from the scenarios' own (see each scenario). */
-  size?: Readonly<{ loadClients?: number; garbageConnections?: number; garbageBytes?: number }>;
+  size?: Readonly<{
+    loadClients?: number;
+    garbageConnections?: number;
+    garbageBytes?: number;
+    /** A pause after each 4 KiB of garbage (chat: so that receivers can keep up with the relay). */
+    garbagePaceMs?: number;
+  }>;
 }
 
 const SUM_OUT_OF_RANGE = [0, 101, -7, 1000, 10n ** 30n] as const;
@@ -160,7 +166,7 @@ export const WORKLOADS: Record<string, Workload> = {
     passOver: chatPassOver,
     oversize: (received) => received.includes(lineTooLongError(DEFAULT_MAX_MESSAGE_BYTES) + "\n"),
     serverFlags: ["--max-clients", "10000", "--no-console"],
-    size: { garbageConnections: 20, garbageBytes: 64 * 1024 },
+    size: { garbageConnections: 20, garbageBytes: 32 * 1024, garbagePaceMs: 100 },
     skip: {
       idle: "chat has no idle timeout by design (a chat client may only read): " +
         "its held-open clients are load's 2,000",
@@ -216,6 +222,7 @@ class ServerProcess {
         partial = lines.pop()!;
         for (const line of lines) {
           if (FAULT.test(line)) this.#faultLines.push(line);
+          if (/Disconnecting .*output waiting/.test(line)) this.slowReadersCut++;
           if (!/ DEBUG /.test(line)) {
             // Keep what matters, not every line of thousands of connections.
             this.stderr.push(line);
@@ -232,6 +239,8 @@ class ServerProcess {
   }
 
   debugLines = 0;
+  /** Peers cut for not reading their output fast enough (`--max-pending-bytes`). */
+  slowReadersCut = 0;
   /** Connections accepted so far (seen with `--log-level debug`). */
   opened = 0;
   readonly closeReasons = new Map<string, number>();
@@ -999,10 +1008,14 @@ async function faults(context: Context): Promise<Figures> {
 
 /** 6. Invalid UTF-8, NUL bytes and random bytes on many connections. */
 async function garbage(context: Context): Promise<Figures> {
-  // Chat relays every garbage line to every other client: 100 × 1 MiB would be
-  // tens of gigabytes of output, so it sends less (its workload says how much).
+  // Chat relays every garbage line, escaped, to every other client: 100 × 1 MiB
+  // would be tens of gigabytes of output, and a burst of it cuts every reader
+  // on these shared cores as too slow (--max-pending-bytes), so it sends less,
+  // paced (its workload says how much).
   const connections = n(context, context.workload.size?.garbageConnections ?? 100);
   const size = n(context, context.workload.size?.garbageBytes ?? 1024 * 1024);
+  const paceMs = context.workload.size?.garbagePaceMs ?? 0;
+  const piece = paceMs ? 4096 : 65536;
   const server = await ServerProcess.start(context, []);
   const good: Exchanger[] = [];
   try {
@@ -1035,7 +1048,10 @@ async function garbage(context: Context): Promise<Figures> {
       const replies = drain(conn, 120_000);
       let sendEnd = "complete";
       try {
-        for (let i = 0; i < size; i += 65536) await writeAll(conn, bytes.subarray(i, i + 65536));
+        for (let i = 0; i < size; i += piece) {
+          await writeAll(conn, bytes.subarray(i, i + piece));
+          if (paceMs) await new Promise((r) => setTimeout(r, paceMs));
+        }
         await conn.closeWrite();
       } catch (error) {
         sendEnd = error instanceof Error ? error.name : String(error);
@@ -1061,6 +1077,7 @@ async function garbage(context: Context): Promise<Figures> {
       garbageReplyBytes: results.reduce((sum, r) => sum + r.replyBytes, 0),
       durationMs: round(durationMs),
       wellFormedMeanwhile: tally.summary(),
+      slowReadersCut: server.slowReadersCut,
       ...memoryFigures(before, peak, after),
       exit: stop.code,
       serverFaults: server.faults().length,
