@@ -22,6 +22,28 @@
 import { connect, MessageReader } from "../src/net/client.ts";
 import { TIMEOUT, within } from "../src/net/deadline.ts";
 import { judgeDoubleReply } from "../src/protocol/double.ts";
+import {
+  DEFAULT_CLIENT_NAME,
+  DEFAULT_SERVER_NAME,
+  formatSumRequest,
+  isInSumRange,
+  parseSumReply,
+  parseSumRequest,
+  SUM_MAX,
+  SUM_MIN,
+} from "../src/protocol/sum.ts";
+import { DEFAULT_RANDOM_OPTIONS, parseRandomReply } from "../src/protocol/random.ts";
+import {
+  classifyChatLine,
+  CLOSING_ANNOUNCEMENT,
+  escapeChatText,
+  formatAnnouncement,
+  formatMessage,
+  HELP_TEXT,
+  lineTooLongError,
+  parseChatLine,
+} from "../src/protocol/chat.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../src/net/framing.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const HOST = "127.0.0.1";
@@ -31,23 +53,125 @@ const decoder = new TextDecoder();
 // ---------------------------------------------------------------------------
 // Workloads: what a well-behaved client of each service sends and expects.
 
-/** A well-formed request/reply exchange for one service, on a kept-open connection. */
+/**
+ * A well-formed exchange with one service: what a well-behaved client sends
+ * and how the answer is judged, always by the service's own protocol code.
+ */
 export interface Workload {
-  /** The `n`th request, without its terminator (a newline is added). */
+  /**
+   * `"kept-open"`: any number of exchanges on one connection (double, chat);
+   * `"one-per-connection"`: the server answers once and closes (sum, random),
+   * so each exchange is a fresh connection and the reply is all it sends.
+   */
+  connection: "kept-open" | "one-per-connection";
+  /** The `n`th request, without its terminator (a newline is added); `""` sends nothing. */
   request(n: number): string;
-  /** True when `reply` (without its terminator) is the right answer to `request`. */
+  /**
+   * True when `reply` is the right answer to `request`: kept-open, one message
+   * without its terminator; one per connection, everything up to the end of
+   * stream (`""` when the server closed without a word).
+   */
   check(request: string, reply: string): boolean;
+  /** Kept-open only: lines that come between replies and answer nothing (chat: others' lines). */
+  passOver?(line: string): boolean;
+  /** What a connection that sent an over-long message must receive. @default the core's error line */
+  oversize?(received: string): boolean;
+  /** Flags the server under test needs. */
+  serverFlags?: readonly string[];
+  /** Scenarios that do not make sense for the service, each with the reason, in one line. */
+  skip?: Readonly<Record<string, string>>;
+  /** Scenarios the service runs its own way (chat's broadcast). */
+  own?: Readonly<Record<string, (context: Context) => Promise<Figures>>>;
+  /** Full-size figures of the service that differ from the scenarios' own (see each scenario). */
+  size?: Readonly<{
+    loadClients?: number;
+    garbageConnections?: number;
+    garbageBytes?: number;
+    /** A pause after each 4 KiB of garbage (chat: so that receivers can keep up with the relay). */
+    garbagePaceMs?: number;
+  }>;
+}
+
+const SUM_OUT_OF_RANGE = [0, 101, -7, 1000, 10n ** 30n] as const;
+
+/** The sum request `n`: in range but every 20th, alternately text and JSON every 4th. */
+function sumRequest(n: number): string {
+  const number = n % 20 === 19
+    ? SUM_OUT_OF_RANGE[Math.floor(n / 20) % SUM_OUT_OF_RANGE.length]
+    : SUM_MIN + (n * 37) % (SUM_MAX - SUM_MIN + 1);
+  return formatSumRequest(
+    { name: `${DEFAULT_CLIENT_NAME} ${n % 1000}`, number },
+    n % 4 === 3 ? "json" : "text",
+  );
+}
+
+/** Sum: the reply in the request's dialect, in range, ending as the request did; none out of range. */
+function checkSum(request: string, reply: string): boolean {
+  const sent = parseSumRequest(encoder.encode(request));
+  if (!sent.ok) return false;
+  if (!isInSumRange(sent.message.number)) return reply === "";
+  if (!reply.endsWith("\n")) return false;
+  const parsed = parseSumReply(encoder.encode(reply.slice(0, -1)));
+  return parsed.ok && parsed.message.dialect === sent.message.dialect &&
+    parsed.message.name === DEFAULT_SERVER_NAME && isInSumRange(parsed.message.number);
+}
+
+/** The chat's private command: `/help` is answered to its sender alone, with one line. */
+const CHAT_HELP = "/help";
+const CHAT_HELP_REPLY = formatAnnouncement(HELP_TEXT);
+
+/**
+ * Chat, between replies: others' lines (relayed messages, joins, departures).
+ * A relayed line must carry nothing left to escape: control bytes shown as
+ * `\ooo`, never raw.
+ */
+function chatPassOver(line: string): boolean {
+  const kind = classifyChatLine(line).kind;
+  if (kind === "message") return escapeChatText(encoder.encode(line)) === line;
+  return kind === "announcement" && line !== CHAT_HELP_REPLY;
 }
 
 /** The workload of each service; a service without one cannot be measured yet. */
 export const WORKLOADS: Record<string, Workload> = {
   double: {
+    connection: "kept-open",
     request(n) {
       // Mostly small integers, some negative, every 50th a 300-digit one.
       if (n % 50 === 49) return "9".repeat(299) + String(n % 10);
       return String((n * 7919) % 1_000_003 * (n % 3 === 0 ? -1 : 1));
     },
     check: (request, reply) => judgeDoubleReply(request, reply).kind === "ok",
+  },
+  sum: {
+    connection: "one-per-connection",
+    request: sumRequest,
+    check: checkSum,
+    size: { loadClients: 200 },
+  },
+  random: {
+    connection: "one-per-connection",
+    request: () => "",
+    check: (_request, reply) =>
+      parseRandomReply(encoder.encode(reply), DEFAULT_RANDOM_OPTIONS).ok && !reply.endsWith("\n"),
+    size: { loadClients: 200 },
+    skip: {
+      flood:
+        "random reads nothing: what a peer sends is dropped as it comes, so there is no message to bound",
+    },
+  },
+  chat: {
+    connection: "kept-open",
+    request: () => CHAT_HELP,
+    check: (_request, reply) => reply === CHAT_HELP_REPLY,
+    passOver: chatPassOver,
+    oversize: (received) => received.includes(lineTooLongError(DEFAULT_MAX_MESSAGE_BYTES) + "\n"),
+    serverFlags: ["--max-clients", "10000", "--no-console"],
+    size: { garbageConnections: 20, garbageBytes: 32 * 1024, garbagePaceMs: 100 },
+    skip: {
+      idle: "chat has no idle timeout by design (a chat client may only read): " +
+        "its held-open clients are load's 2,000",
+    },
+    own: { load: chatLoad, sigterm: chatSigterm },
   },
 };
 
@@ -78,10 +202,14 @@ async function openFileLimit(): Promise<number> {
   return Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Infinity);
 }
 
+const FAULT = /ERROR|FATAL|Uncaught|^\s+at |panicked|Unhandled/;
+
 class ServerProcess {
   readonly port: number;
   readonly process: Deno.ChildProcess;
+  /** The last lines of stderr that are not debug lines (the info lines of sum's exchanges can be millions). */
   readonly stderr: string[] = [];
+  readonly #faultLines: string[] = [];
   readonly #stderrDone: Promise<void>;
 
   private constructor(port: number, process: Deno.ChildProcess) {
@@ -92,10 +220,17 @@ class ServerProcess {
       for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
         const lines = (partial + chunk).split("\n");
         partial = lines.pop()!;
-        // Keep what matters, not every debug line of thousands of connections.
-        for (const line of lines) if (!/ DEBUG /.test(line)) this.stderr.push(line);
-        this.debugLines += lines.filter((line) => / DEBUG /.test(line)).length;
         for (const line of lines) {
+          if (FAULT.test(line)) this.#faultLines.push(line);
+          if (/Disconnecting .*output waiting/.test(line)) this.slowReadersCut++;
+          if (!/ DEBUG /.test(line)) {
+            // Keep what matters, not every line of thousands of connections.
+            this.stderr.push(line);
+            if (this.stderr.length > 50) this.stderr.shift();
+            continue;
+          }
+          this.debugLines++;
+          if (/ DEBUG .*Connection from /.test(line)) this.opened++;
           const reason = / DEBUG .*Closed \S+ \(#\d+\): (.*)$/.exec(line)?.[1];
           if (reason) this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         }
@@ -104,10 +239,16 @@ class ServerProcess {
   }
 
   debugLines = 0;
+  /** Peers cut for not reading their output fast enough (`--max-pending-bytes`). */
+  slowReadersCut = 0;
+  /** Connections accepted so far (seen with `--log-level debug`). */
+  opened = 0;
   readonly closeReasons = new Map<string, number>();
 
   /** Starts `socklab server SERVICE` on a free port with exactly that port allowed. */
-  static async start(service: string, flags: string[]): Promise<ServerProcess> {
+  static async start(context: Context, flags: string[]): Promise<ServerProcess> {
+    const service = context.service;
+    flags = [...flags, ...context.workload.serverFlags ?? []];
     const probe = Deno.listen({ hostname: HOST, port: 0 });
     const port = probe.addr.port;
     probe.close();
@@ -178,9 +319,16 @@ class ServerProcess {
 
   /** Lines that show a fault of the server itself: crashes, stack traces, errors. */
   faults(): string[] {
-    return this.stderr.filter((line) =>
-      /ERROR|FATAL|Uncaught|^\s+at |panicked|Unhandled/.test(line)
-    );
+    return this.#faultLines;
+  }
+
+  /** Waits (at most `ms`) until the server has accepted `count` connections in all. */
+  async acceptedAtLeast(count: number, ms = 20_000): Promise<boolean> {
+    const until = performance.now() + ms;
+    while (this.opened < count && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.opened >= count;
   }
 }
 
@@ -192,6 +340,8 @@ class Tally {
   requests = 0;
   ok = 0;
   wrong = 0;
+  /** Right answers that were no reply at all (sum's out-of-range numbers). */
+  closedWithoutReply = 0;
   errors = 0;
   readonly latencies: number[] = [];
   readonly errorKinds = new Map<string, number>();
@@ -210,6 +360,7 @@ class Tally {
       requests: this.requests,
       ok: this.ok,
       wrong: this.wrong,
+      ...(this.closedWithoutReply ? { closedWithoutReplyAsRequired: this.closedWithoutReply } : {}),
       errors: this.errors,
       ...(this.errorKinds.size ? { errorKinds: Object.fromEntries(this.errorKinds) } : {}),
       latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1) },
@@ -222,41 +373,116 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
-/** One kept-open connection doing lockstep exchanges. */
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+/** Text of bytes that must be UTF-8; null when they are not. */
+function utf8(bytes: Uint8Array): string | null {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** The bytes of a request with its newline; nothing for `""`. */
+function requestBytes(request: string): Uint8Array {
+  return request === "" ? new Uint8Array(0) : encoder.encode(request + "\n");
+}
+
+/** The longest message a client here accepts (chat's list of who is already there is long). */
+const MAX_REPLY_BYTES = 1024 * 1024;
+
+/**
+ * One client doing lockstep exchanges: on one kept-open connection, or on a
+ * fresh connection each time for a service that answers once per connection.
+ */
 class Exchanger {
-  readonly conn: Deno.TcpConn;
-  readonly reader: MessageReader;
+  readonly port: number;
+  readonly workload: Workload;
+  conn: Deno.TcpConn | null;
+  reader: MessageReader | null;
+  /** Called with each line passed over between replies (kept-open). */
+  heard?: (line: string) => void;
   #n: number;
 
-  constructor(conn: Deno.TcpConn, seed: number) {
+  constructor(port: number, workload: Workload, conn: Deno.TcpConn | null, seed: number) {
+    this.port = port;
+    this.workload = workload;
     this.conn = conn;
-    this.reader = new MessageReader(conn);
+    // Every reply on a kept-open connection ends with a newline (the requests
+    // do): a quiet period must not cut a long line read in pieces.
+    this.reader = conn &&
+      new MessageReader(conn, { maxMessageBytes: MAX_REPLY_BYTES, flushMs: 1_000 });
     this.#n = seed;
   }
 
-  static async open(port: number, seed: number): Promise<Exchanger> {
-    return new Exchanger(await connect({ hostname: HOST, port }, 5_000), seed);
+  /** A client of `workload`; connected now if its connections are kept open. */
+  static async open(port: number, workload: Workload, seed: number): Promise<Exchanger> {
+    const conn = workload.connection === "kept-open"
+      ? await connect({ hostname: HOST, port }, 5_000)
+      : null;
+    return new Exchanger(port, workload, conn, seed);
   }
 
   /** One request and its reply; counted in `tally`. Throws on a network failure. */
-  async once(workload: Workload, tally: Tally, timeoutMs = 5_000): Promise<void> {
-    const request = workload.request(this.#n++);
+  async once(tally: Tally, timeoutMs = 5_000): Promise<void> {
+    const request = this.workload.request(this.#n++);
     const started = performance.now();
     tally.requests++;
-    await writeAll(this.conn, encoder.encode(request + "\n"));
-    const reply = await this.reader.next(timeoutMs);
-    if (reply === null) throw new Deno.errors.UnexpectedEof("connection closed before the reply");
+    const reply = this.conn
+      ? await this.#keptOpen(request, timeoutMs)
+      : await this.#oneShot(request, timeoutMs);
     tally.latencies.push(performance.now() - started);
-    if (workload.check(request, decoder.decode(reply.bytes))) tally.ok++;
-    else tally.wrong++;
+    if (reply !== null && this.workload.check(request, reply)) {
+      tally.ok++;
+      if (reply === "" && !this.conn) tally.closedWithoutReply++;
+    } else tally.wrong++;
+  }
+
+  async #keptOpen(request: string, timeoutMs: number): Promise<string | null> {
+    await writeAll(this.conn!, requestBytes(request));
+    const until = performance.now() + timeoutMs;
+    while (true) {
+      const message = await this.reader!.next(Math.max(1, until - performance.now()));
+      if (message === null) {
+        throw new Deno.errors.UnexpectedEof("connection closed before the reply");
+      }
+      const line = utf8(message.bytes);
+      if (line === null || !this.workload.passOver?.(line)) return line;
+      this.heard?.(line);
+    }
+  }
+
+  async #oneShot(request: string, timeoutMs: number): Promise<string | null> {
+    const conn = await connect({ hostname: HOST, port: this.port }, timeoutMs);
+    const reader = new MessageReader(conn);
+    try {
+      await writeAll(conn, requestBytes(request));
+      return utf8(await reader.readToEnd(timeoutMs, MAX_REPLY_BYTES));
+    } finally {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      await reader.settle();
+    }
   }
 
   async close(): Promise<void> {
     try {
-      this.conn.close();
+      this.conn?.close();
     } catch { /* already closed */ }
-    await this.reader.settle();
+    await this.reader?.settle();
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -291,6 +517,7 @@ async function drain(
   conn: Deno.Conn,
   ms: number,
   bufferBytes = 16 * 1024,
+  textChars = 4096,
 ): Promise<{ bytes: number; text: string; end: "eof" | "timeout" | string }> {
   const buf = new Uint8Array(bufferBytes);
   let bytes = 0;
@@ -305,7 +532,7 @@ async function drain(
       pending = null;
       if (n === null) return { bytes, text, end: "eof" };
       bytes += n;
-      if (text.length < 4096) text += decoder.decode(buf.subarray(0, n));
+      if (text.length < textChars) text += decoder.decode(buf.subarray(0, n));
     }
   } catch (error) {
     return { bytes, text, end: error instanceof Error ? error.name : String(error) };
@@ -333,8 +560,8 @@ function probeUntil(
     while (!stop() && performance.now() - started < options.maxMs) {
       let ex: Exchanger | undefined;
       try {
-        ex = await Exchanger.open(port, 1_000_000 + n++);
-        await ex.once(workload, tally);
+        ex = await Exchanger.open(port, workload, 1_000_000 + n++);
+        await ex.once(tally);
       } catch (error) {
         tally.error(error);
       } finally {
@@ -372,12 +599,15 @@ type Figures = Record<string, unknown> & { pass: boolean };
 
 const n = (context: Context, full: number) => Math.max(1, Math.round(full * context.scale));
 
+/** The server core's answer to an over-long message: one error line, then the close. */
+const coreOversize = (received: string) => /^error: message longer than/.test(received);
+
 /** 1. 10 MiB with no newline on one connection. */
 async function flood(context: Context): Promise<Figures> {
-  const server = await ServerProcess.start(context.service, []);
+  const server = await ServerProcess.start(context, []);
   try {
-    const warm = await Exchanger.open(server.port, 0);
-    await warm.once(context.workload, new Tally());
+    const warm = await Exchanger.open(server.port, context.workload, 0);
+    await warm.once(new Tally());
     await warm.close();
     const before = await server.memory();
     const size = n(context, 10 * 1024 * 1024);
@@ -409,13 +639,14 @@ async function flood(context: Context): Promise<Figures> {
     const stop = await server.stop();
     const growthMiB = mib(peak.peakKiB - before.rssKiB);
     return {
-      pass: /^error: message longer than/.test(result.text) && result.end === "eof" &&
+      pass: (context.workload.oversize ?? coreOversize)(result.text) && result.end === "eof" &&
         growthMiB < 16 && probe.tally.wrong === 0 && probe.tally.errors === 0 &&
         probe.tally.ok > 0 && stop.code === 0 && server.faults().length === 0,
       floodBytes: size,
       floodBytesAccepted: sent,
       floodSendEnded: sendEnd,
-      floodReply: result.text.trim(),
+      floodReply: result.text.split("\n")
+        .filter((line) => line !== "" && !context.workload.passOver?.(line)).join(" | "),
       floodConnectionEnded: result.end,
       durationMs: round(durationMs),
       othersServedMeanwhile: probe.tally.summary(),
@@ -429,43 +660,66 @@ async function flood(context: Context): Promise<Figures> {
   }
 }
 
-/** 2. Many connections, each sending a request every 100 ms. */
+/**
+ * Each client makes an exchange every `intervalMs` for `durationMs`, waiting
+ * for each reply before the next request (the first requests spread over one
+ * interval). Returns how long it took and how many requests were sent late.
+ */
+async function keepCadence(
+  clients: Exchanger[],
+  intervalMs: number,
+  durationMs: number,
+  tally: Tally,
+): Promise<{ elapsed: number; behind: number }> {
+  let behind = 0;
+  const started = performance.now();
+  await Promise.all(clients.map(async (ex, i) => {
+    let next = started + (i * intervalMs) / clients.length;
+    while (true) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (performance.now() - started >= durationMs) return;
+      try {
+        await ex.once(tally);
+      } catch (error) {
+        tally.error(error);
+        return;
+      }
+      next += intervalMs;
+      if (next < performance.now()) {
+        behind++;
+        next = performance.now();
+      }
+    }
+  }));
+  return { elapsed: performance.now() - started, behind };
+}
+
+/**
+ * 2. Many clients, each making an exchange every 100 ms: on its own kept-open
+ * connection, or on a fresh connection each time (sum, random: 200 clients
+ * by default, 2,000 connections a second; 2,000 would ask 20,000 a second,
+ * more than the two cores do).
+ */
 async function load(context: Context): Promise<Figures> {
-  const connections = n(context, 2000);
+  const { workload } = context;
+  const clients = n(context, workload.size?.loadClients ?? 2000);
   const durationMs = Math.max(3_000, 30_000 * context.scale);
   const intervalMs = 100;
-  const server = await ServerProcess.start(context.service, []);
+  const server = await ServerProcess.start(context, []);
   const exchangers: Exchanger[] = [];
   try {
     const before = await server.memory();
     const openStarted = performance.now();
-    const conns = await openMany(server.port, connections);
+    const conns = workload.connection === "kept-open"
+      ? await openMany(server.port, clients)
+      : Array.from({ length: clients }, () => null);
     const openMs = performance.now() - openStarted;
-    exchangers.push(...conns.map((conn, i) => new Exchanger(conn, i * 1_000_000)));
+    exchangers.push(
+      ...conns.map((conn, i) => new Exchanger(server.port, workload, conn, i * 1_000_000)),
+    );
     const tally = new Tally();
-    let behind = 0;
-    const started = performance.now();
-    await Promise.all(exchangers.map(async (ex, i) => {
-      // Spread the first requests over one interval, then keep the cadence.
-      let next = started + (i * intervalMs) / connections;
-      while (true) {
-        const wait = next - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        if (performance.now() - started >= durationMs) return;
-        try {
-          await ex.once(context.workload, tally);
-        } catch (error) {
-          tally.error(error);
-          return;
-        }
-        next += intervalMs;
-        if (next < performance.now()) {
-          behind++;
-          next = performance.now();
-        }
-      }
-    }));
-    const elapsed = performance.now() - started;
+    const { elapsed, behind } = await keepCadence(exchangers, intervalMs, durationMs, tally);
     const peak = await server.memory();
     await Promise.all(exchangers.map((ex) => ex.close()));
     const after = await server.memory();
@@ -473,8 +727,9 @@ async function load(context: Context): Promise<Figures> {
     return {
       pass: tally.errors === 0 && tally.wrong === 0 && stop.code === 0 &&
         server.faults().length === 0,
-      connections,
-      openMs: round(openMs),
+      ...(workload.connection === "kept-open"
+        ? { connections: clients, openMs: round(openMs) }
+        : { clients, connectionPerRequest: true }),
       durationMs: round(elapsed),
       intervalMs,
       ...tally.summary(),
@@ -499,11 +754,12 @@ async function idle(context: Context): Promise<Figures> {
   const connections = n(context, 5000);
   const idleMs = 5_000;
   const rounds = 4;
-  const server = await ServerProcess.start(context.service, ["--idle-timeout", `${idleMs}ms`]);
+  const server = await ServerProcess.start(context, ["--idle-timeout", `${idleMs}ms`]);
+  const speaksFirst = context.workload.request(0) === "";
   let conns: Deno.TcpConn[] = [];
   try {
-    const warm = await Exchanger.open(server.port, 0);
-    await warm.once(context.workload, new Tally());
+    const warm = await Exchanger.open(server.port, context.workload, 0);
+    await warm.once(new Tally());
     await warm.close();
     const before = await server.memory();
     let allClosed = false;
@@ -519,6 +775,9 @@ async function idle(context: Context): Promise<Figures> {
       conns = await openMany(server.port, connections, 250);
       const openMs = performance.now() - started;
       const ends = conns.map(async (conn) => {
+        // A random server speaks first and closes at once: its idle peers
+        // neither read nor close for the idle timeout, then find it all there.
+        if (speaksFirst) await new Promise((r) => setTimeout(r, idleMs));
         const end = await drain(conn, idleMs * 3, 256);
         closeAll([conn]); // a live client closes at end of stream
         return end;
@@ -526,7 +785,9 @@ async function idle(context: Context): Promise<Figures> {
       const open = await server.memory();
       const results = await Promise.all(ends);
       const reclaimedMs = performance.now() - started;
-      const closed = results.filter((r) => r.end === "eof" && r.bytes === 0).length;
+      const closed = results.filter((r) =>
+        r.end === "eof" && (speaksFirst ? context.workload.check("", r.text) : r.bytes === 0)
+      ).length;
       closedByServer += closed;
       otherEnds += results.length - closed;
       const after = await server.memory();
@@ -547,7 +808,11 @@ async function idle(context: Context): Promise<Figures> {
     const settleStarted = performance.now();
     let settled = await server.memory();
     let settledAfterMs = 0;
-    while (mib(settled.rssKiB) >= heldOpen && performance.now() - settleStarted < 120_000) {
+    // A server that speaks first and closes holds nothing for such peers: no memory to give back.
+    while (
+      !speaksFirst && mib(settled.rssKiB) >= heldOpen &&
+      performance.now() - settleStarted < 120_000
+    ) {
       await new Promise((r) => setTimeout(r, 1_000));
       const now = await server.memory();
       if (now.rssKiB < settled.rssKiB) {
@@ -559,7 +824,7 @@ async function idle(context: Context): Promise<Figures> {
     return {
       pass: closedByServer === connections * rounds && probe.tally.errors === 0 &&
         probe.tally.wrong === 0 && stop.code === 0 && server.faults().length === 0 &&
-        mib(settled.rssKiB) < heldOpen,
+        (speaksFirst || mib(settled.rssKiB) < heldOpen),
       connections,
       rounds,
       idleTimeoutMs: idleMs,
@@ -584,33 +849,43 @@ async function idle(context: Context): Promise<Figures> {
 async function sigterm(context: Context): Promise<Figures> {
   const inFlight = n(context, 200);
   const shutdownMs = 5_000;
-  const server = await ServerProcess.start(context.service, [
+  const { workload } = context;
+  const keptOpen = workload.connection === "kept-open";
+  const server = await ServerProcess.start(context, [
     "--shutdown-timeout",
     `${shutdownMs}ms`,
+    // One connection, one exchange: the log tells when all have been accepted.
+    ...(keptOpen ? [] : ["--log-level", "debug"]),
   ]);
   const exchangers: Exchanger[] = [];
   try {
     const conns = await openMany(server.port, inFlight);
-    exchangers.push(...conns.map((conn, i) => new Exchanger(conn, i)));
-    // One exchange each first: every connection has been accepted.
-    const warm = new Tally();
-    await Promise.all(exchangers.map((ex) => ex.once(context.workload, warm)));
+    exchangers.push(...conns.map((conn, i) => new Exchanger(server.port, workload, conn, i)));
+    // Every connection accepted first: by one exchange each, or from the log.
+    if (keptOpen) {
+      await Promise.all(exchangers.map((ex) => ex.once(new Tally())));
+    } else if (!await server.acceptedAtLeast(inFlight)) {
+      throw new Error(`the server accepted ${server.opened} of ${inFlight} connections`);
+    }
     const before = await server.memory();
     // One request in flight on each connection, then the signal at once.
-    const requests = exchangers.map((_, i) => context.workload.request(10_000 + i));
-    await Promise.all(
-      exchangers.map((ex, i) => writeAll(ex.conn, encoder.encode(requests[i] + "\n"))),
-    );
+    const requests = exchangers.map((_, i) => workload.request(10_000 + i));
+    await Promise.all(exchangers.map((ex, i) => writeAll(ex.conn!, requestBytes(requests[i]))));
     const signalled = performance.now();
     const stopping = server.stop("SIGTERM", shutdownMs * 3);
     let answered = 0, wrong = 0, missing = 0, half = 0, cleanEnd = 0;
     await Promise.all(exchangers.map(async (ex, i) => {
-      const { text, end } = await drain(ex.conn, shutdownMs * 2);
+      const { text, end } = await drain(ex.conn!, shutdownMs * 2);
       await ex.close(); // as a client does at end of stream
       if (end === "eof") cleanEnd++;
-      if (text === "") missing++;
+      if (!keptOpen) {
+        // The whole reply is what came before the end of stream ("" for no reply).
+        if (end === "eof" && workload.check(requests[i], text)) answered++;
+        else if (text === "") missing++;
+        else wrong++;
+      } else if (text === "") missing++;
       else if (!text.endsWith("\n")) half++;
-      else if (context.workload.check(requests[i], text.slice(0, -1))) answered++;
+      else if (workload.check(requests[i], text.slice(0, -1))) answered++;
       else wrong++;
     }));
     const stop = await stopping;
@@ -640,7 +915,7 @@ async function sigterm(context: Context): Promise<Figures> {
 async function faults(context: Context): Promise<Figures> {
   const each = n(context, 300);
   const idleMs = 3_000;
-  const server = await ServerProcess.start(context.service, [
+  const server = await ServerProcess.start(context, [
     "--log-level",
     "debug",
     "--idle-timeout",
@@ -655,7 +930,8 @@ async function faults(context: Context): Promise<Figures> {
       pauseMs: 50,
     });
     const started = performance.now();
-    const request = (i: number) => encoder.encode(context.workload.request(i) + "\n");
+    const { workload } = context;
+    const request = (i: number) => requestBytes(workload.request(i));
     const outcomes = new Map<string, number>();
     const count = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
     const reset = async (i: number) => {
@@ -669,15 +945,21 @@ async function faults(context: Context): Promise<Figures> {
     };
     const halfClose = async (i: number) => {
       const conn = await connect({ hostname: HOST, port: server.port }, 5_000);
-      const a = context.workload.request(i), b = context.workload.request(i + 1);
-      await writeAll(conn, encoder.encode(`${a}\n${b}\n`));
+      // Two requests where the connection is kept open; one where it answers one.
+      const requests = workload.connection === "kept-open"
+        ? [workload.request(i), workload.request(i + 1)]
+        : [workload.request(i)];
+      await writeAll(conn, concat(requests.map(requestBytes)));
       await conn.closeWrite();
-      const { text, end } = await drain(conn, 10_000);
-      const [ra, rb] = text.split("\n");
+      const { text, end } = await drain(conn, 10_000, 16 * 1024, MAX_REPLY_BYTES);
+      const replies = workload.connection === "kept-open"
+        ? text.split("\n").filter((line) => line !== "" && !workload.passOver?.(line))
+        : [text];
       count(
-        end === "eof" && context.workload.check(a, ra) && context.workload.check(b, rb)
+        end === "eof" && replies.length === requests.length &&
+          requests.every((r, k) => workload.check(r, replies[k]))
           ? "half-close answered"
-          : `half-close: ${end} ${JSON.stringify(text.slice(0, 40))}`,
+          : `half-close: ${end} ${JSON.stringify(replies.join("|").slice(0, 40))}`,
       );
     };
     const vanish = async (i: number) => {
@@ -726,22 +1008,30 @@ async function faults(context: Context): Promise<Figures> {
 
 /** 6. Invalid UTF-8, NUL bytes and random bytes on many connections. */
 async function garbage(context: Context): Promise<Figures> {
-  const connections = n(context, 100);
-  const size = n(context, 1024 * 1024);
-  const server = await ServerProcess.start(context.service, []);
+  // Chat relays every garbage line, escaped, to every other client: 100 × 1 MiB
+  // would be tens of gigabytes of output, and a burst of it cuts every reader
+  // on these shared cores as too slow (--max-pending-bytes), so it sends less,
+  // paced (its workload says how much).
+  const connections = n(context, context.workload.size?.garbageConnections ?? 100);
+  const size = n(context, context.workload.size?.garbageBytes ?? 1024 * 1024);
+  const paceMs = context.workload.size?.garbagePaceMs ?? 0;
+  const piece = paceMs ? 4096 : 65536;
+  const server = await ServerProcess.start(context, []);
   const good: Exchanger[] = [];
   try {
     const before = await server.memory();
     const tally = new Tally();
     let flooding = true;
     good.push(
-      ...await Promise.all(Array.from({ length: 20 }, (_, i) => Exchanger.open(server.port, i))),
+      ...await Promise.all(
+        Array.from({ length: 20 }, (_, i) => Exchanger.open(server.port, context.workload, i)),
+      ),
     );
     const served = Promise.all(good.map(async (ex) => {
       const started = performance.now();
       while (flooding && performance.now() - started < 120_000) {
         try {
-          await ex.once(context.workload, tally);
+          await ex.once(tally);
         } catch (error) {
           tally.error(error);
           return;
@@ -758,7 +1048,10 @@ async function garbage(context: Context): Promise<Figures> {
       const replies = drain(conn, 120_000);
       let sendEnd = "complete";
       try {
-        for (let i = 0; i < size; i += 65536) await writeAll(conn, bytes.subarray(i, i + 65536));
+        for (let i = 0; i < size; i += piece) {
+          await writeAll(conn, bytes.subarray(i, i + piece));
+          if (paceMs) await new Promise((r) => setTimeout(r, paceMs));
+        }
         await conn.closeWrite();
       } catch (error) {
         sendEnd = error instanceof Error ? error.name : String(error);
@@ -784,12 +1077,212 @@ async function garbage(context: Context): Promise<Figures> {
       garbageReplyBytes: results.reduce((sum, r) => sum + r.replyBytes, 0),
       durationMs: round(durationMs),
       wellFormedMeanwhile: tally.summary(),
+      slowReadersCut: server.slowReadersCut,
       ...memoryFigures(before, peak, after),
       exit: stop.code,
       serverFaults: server.faults().length,
     };
   } finally {
     await Promise.all(good.map((ex) => ex.close()));
+    await server.stop("SIGKILL");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Chat's own scenarios: a broadcast to everyone is not a request and a reply.
+
+/** A relayed line's text: its number, some UTF-8, and an escape sequence the server must defuse. */
+const relayText = (sender: number, seq: number) => `relay ${sender} ${seq} héllo\x1b[2J end`;
+
+/** The line a receiver must get for `text` sent by `nick`, by the chat protocol's rules. */
+function relayedLine(nick: string, text: string): string {
+  const command = parseChatLine(escapeChatText(encoder.encode(text)));
+  if (command.kind !== "say") throw new TypeError(`Not a chat message: ${JSON.stringify(text)}`);
+  return formatMessage(nick, command.text);
+}
+
+/** Renames a chat client, and waits (through `/help`) until the server has done it. */
+async function rename(ex: Exchanger, nick: string): Promise<void> {
+  await writeAll(ex.conn!, encoder.encode(`/nick ${nick}\n`));
+  const tally = new Tally();
+  await ex.once(tally);
+  if (tally.ok !== 1) throw new Error(`/nick ${nick} was not followed by the /help reply`);
+}
+
+/**
+ * 2, chat. 2,000 clients each send `/help` (answered to the sender alone)
+ * every 100 ms and check the reply; meanwhile 2 senders broadcast a line
+ * every 200 ms each (10 lines/s, 20,000 deliveries/s), and every 20th client
+ * checks every line it is relayed: nothing lost, in order, exactly as sent
+ * (escaped). A broadcast by each of 2,000 clients every 100 ms would be 40
+ * million deliveries a second: a flood, not the scenario.
+ */
+async function chatLoad(context: Context): Promise<Figures> {
+  const { workload } = context;
+  const clients = n(context, 2000);
+  const senders = 2;
+  const sendEveryMs = 200;
+  const sampleEvery = 20;
+  const durationMs = Math.max(3_000, 30_000 * context.scale);
+  const intervalMs = 100;
+  const server = await ServerProcess.start(context, []);
+  const all: Exchanger[] = [];
+  try {
+    const before = await server.memory();
+    const openStarted = performance.now();
+    const conns = await openMany(server.port, clients + senders);
+    const openMs = performance.now() - openStarted;
+    all.push(...conns.map((conn, i) => new Exchanger(server.port, workload, conn, i)));
+    const receivers = all.slice(0, clients);
+    const relays = all.slice(clients);
+    const nicks = relays.map((_, k) => `relay${k}`);
+    const heard = new Map<Exchanger, string[][]>();
+    receivers.forEach((ex, i) => {
+      if (i % sampleEvery !== 0) return;
+      const lines = nicks.map(() => [] as string[]);
+      heard.set(ex, lines);
+      ex.heard = (line) => {
+        const k = nicks.indexOf(classifyChatLine(line).from ?? "");
+        if (k >= 0) lines[k].push(line);
+      };
+    });
+    // Everyone joined and read the announcements of the others' joining.
+    const warm = new Tally();
+    await Promise.all(all.map((ex) => ex.once(warm)));
+    await Promise.all(relays.map((ex, k) => rename(ex, nicks[k])));
+    const joinedMs = performance.now() - openStarted;
+    const sent = nicks.map(() => 0);
+    let sending = true;
+    const sendErrors: string[] = [];
+    const broadcasting = Promise.all(relays.map(async (ex, k) => {
+      let next = performance.now();
+      while (sending) {
+        try {
+          await writeAll(ex.conn!, encoder.encode(relayText(k, sent[k]) + "\n"));
+          sent[k]++;
+        } catch (error) {
+          sendErrors.push(error instanceof Error ? error.name : String(error));
+          return;
+        }
+        next += sendEveryMs;
+        await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+      }
+    }));
+    const tally = new Tally();
+    const { elapsed, behind } = await keepCadence(receivers, intervalMs, durationMs, tally);
+    sending = false;
+    await broadcasting;
+    // A sender's /help answered: the server has relayed all its lines. A
+    // receiver's /help answered after that: it has read all of them.
+    const final = new Tally();
+    await Promise.all(relays.map((ex) => ex.once(final)));
+    await Promise.all([...heard.keys()].map((ex) => ex.once(final).catch((e) => final.error(e))));
+    let delivered = 0, lost = 0, outOfPlace = 0;
+    for (const lines of heard.values()) {
+      nicks.forEach((nick, k) => {
+        const got = lines[k];
+        for (let seq = 0; seq < sent[k]; seq++) {
+          if (got[seq] === relayedLine(nick, relayText(k, seq))) delivered++;
+          else if (got.includes(relayedLine(nick, relayText(k, seq)))) outOfPlace++;
+          else lost++;
+        }
+        outOfPlace += Math.max(0, got.length - sent[k]); // relayed more than sent
+      });
+    }
+    const peak = await server.memory();
+    await Promise.all(all.map((ex) => ex.close()));
+    const after = await server.memory();
+    const stop = await server.stop();
+    const expected = heard.size * sent.reduce((sum, count) => sum + count, 0);
+    return {
+      pass: tally.errors === 0 && tally.wrong === 0 && warm.wrong === 0 && final.wrong === 0 &&
+        final.errors === 0 && sendErrors.length === 0 && delivered === expected &&
+        stop.code === 0 && server.faults().length === 0,
+      connections: clients + senders,
+      openMs: round(openMs),
+      allJoinedMs: round(joinedMs),
+      durationMs: round(elapsed),
+      intervalMs,
+      privateCommand: CHAT_HELP,
+      ...tally.summary(),
+      requestsPerSecond: Math.round(tally.requests / (elapsed / 1000)),
+      requestsLate: behind,
+      broadcastSenders: senders,
+      broadcastLinesSent: sent.reduce((sum, count) => sum + count, 0),
+      sampledReceivers: heard.size,
+      deliveriesChecked: expected,
+      deliveredInOrder: delivered,
+      lost,
+      outOfPlace,
+      sendErrors: sendErrors.length,
+      ...memoryFigures(before, peak, after),
+      exit: stop.code,
+      serverFaults: server.faults().length,
+    };
+  } finally {
+    await Promise.all(all.map((ex) => ex.close()));
+    await server.stop("SIGKILL");
+  }
+}
+
+/**
+ * 4, chat. 200 clients each send one line and the server gets SIGTERM at
+ * once: every line must reach every other client before its end of stream,
+ * after which it is told the server is closing.
+ */
+async function chatSigterm(context: Context): Promise<Figures> {
+  const { workload } = context;
+  const clients = n(context, 200);
+  const shutdownMs = 5_000;
+  const server = await ServerProcess.start(context, ["--shutdown-timeout", `${shutdownMs}ms`]);
+  const all: Exchanger[] = [];
+  try {
+    const conns = await openMany(server.port, clients);
+    all.push(...conns.map((conn, i) => new Exchanger(server.port, workload, conn, i)));
+    // Every client named, and every renaming announced and read.
+    const nicks = all.map((_, i) => `peer${i}`);
+    await Promise.all(all.map((ex, i) => rename(ex, nicks[i])));
+    await Promise.all(all.map((ex) => ex.once(new Tally())));
+    const before = await server.memory();
+    const texts = all.map((_, i) => relayText(i, 0));
+    await Promise.all(all.map((ex, i) => writeAll(ex.conn!, encoder.encode(texts[i] + "\n"))));
+    const signalled = performance.now();
+    const stopping = server.stop("SIGTERM", shutdownMs * 3);
+    let delivered = 0, missing = 0, told = 0, cleanEnd = 0, half = 0;
+    await Promise.all(all.map(async (ex, j) => {
+      const { text, end } = await drain(ex.conn!, shutdownMs * 2, 16 * 1024, MAX_REPLY_BYTES);
+      await ex.close();
+      if (end === "eof") cleanEnd++;
+      if (text !== "" && !text.endsWith("\n")) half++;
+      const lines = new Set(text.split("\n"));
+      if (lines.has(CLOSING_ANNOUNCEMENT)) told++;
+      all.forEach((_, i) => {
+        if (i === j) return;
+        if (lines.has(relayedLine(nicks[i], texts[i]))) delivered++;
+        else missing++;
+      });
+    }));
+    const stop = await stopping;
+    const exitMs = performance.now() - signalled;
+    return {
+      pass: delivered === clients * (clients - 1) && cleanEnd === clients && half === 0 &&
+        stop.code === 0 && exitMs < shutdownMs && server.faults().length === 0,
+      clients,
+      linesInFlight: clients,
+      deliveriesExpected: clients * (clients - 1),
+      delivered,
+      missing,
+      toldClosing: told,
+      writtenHalf: half,
+      connectionsEndedCleanly: cleanEnd,
+      exit: stop.code,
+      exitAfterSignalMs: round(exitMs),
+      shutdownTimeoutMs: shutdownMs,
+      rssBeforeMiB: mib(before.rssKiB),
+      serverFaults: server.faults().length,
+    };
+  } finally {
+    await Promise.all(all.map((ex) => ex.close()));
     await server.stop("SIGKILL");
   }
 }
@@ -848,9 +1341,14 @@ if (import.meta.main) {
   let failed = 0;
   for (const name of names) {
     const started = performance.now();
+    const skipped = workload.skip?.[name];
+    if (skipped) {
+      console.log(`# ${name}: skipped for ${service}: ${skipped}`);
+      continue;
+    }
     let figures: Figures;
     try {
-      figures = await SCENARIOS[name].run({ service, workload, scale });
+      figures = await (workload.own?.[name] ?? SCENARIOS[name].run)({ service, workload, scale });
     } catch (error) {
       figures = { pass: false, error: error instanceof Error ? error.message : String(error) };
     }
@@ -863,6 +1361,7 @@ if (import.meta.main) {
       }),
     );
   }
-  console.log(`# ${names.length - failed} passed, ${failed} failed`);
+  const ran = names.filter((name) => !workload.skip?.[name]).length;
+  console.log(`# ${ran - failed} passed, ${failed} failed, ${names.length - ran} skipped`);
   Deno.exit(failed === 0 ? 0 : 1);
 }
