@@ -15,7 +15,7 @@
 import { type Address, formatAddress } from "../net/address.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { LineFramer } from "../net/framing.ts";
-import { describeFailure } from "../cli/errors.ts";
+import { describeFailure } from "../net/failure.ts";
 import { Aggregator, type BenchResult, seriesInterval } from "./aggregator.ts";
 import {
   type BenchConn,

@@ -19,7 +19,7 @@ import { type Address, formatAddress } from "../net/address.ts";
 import { connect } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer } from "../net/framing.ts";
-import { describeFailure } from "../cli/errors.ts";
+import { describeFailure } from "../net/failure.ts";
 import { Aggregator, type BenchResult, seriesInterval } from "./aggregator.ts";
 import type { ExchangeClient, ExchangeMode, ExchangeWorkload, Failure } from "./workload.ts";
 

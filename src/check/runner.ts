@@ -10,7 +10,7 @@ import { connect } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import type { CaseContext, CheckCase, Phase, Status, Verdict } from "./types.ts";
 import { Probe } from "./probe.ts";
-import { describeFailure } from "../cli/errors.ts";
+import { describeFailure } from "../net/failure.ts";
 
 /** The server could not be reached before any case got through: nothing was checked. */
 export class CannotRunError extends Error {

@@ -8,7 +8,7 @@
 import { type Address, formatAddress } from "../net/address.ts";
 import { connect, MessageReader, writeAll } from "../net/client.ts";
 import { type DoubleVerdict, judgeDoubleReply } from "../protocol/double.ts";
-import { describeFailure } from "../cli/errors.ts";
+import { describeFailure } from "../net/failure.ts";
 import { getLogger } from "../log.ts";
 
 /** Options for {@linkcode requestDouble}. */
