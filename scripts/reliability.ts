@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { connect, MessageReader } from "../src/net/client.ts";
+import { connect, MessageReader, writeAll } from "../src/net/client.ts";
 import { TIMEOUT, within } from "../src/net/deadline.ts";
 import { judgeDoubleReply } from "../src/protocol/double.ts";
 import {
@@ -483,11 +483,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return all;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 /** Opens `count` connections, `batch` at a time (a burst would overflow the listen backlog). */
