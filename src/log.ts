@@ -145,6 +145,30 @@ export function setupLogging(options: LoggingOptions = {}): void {
   traceEnabled = options.trace ?? false;
 }
 
+/**
+ * Logs text already rendered, on a hot path (a chat line relayed thousands
+ * of times a second). A message with no placeholder and no properties takes
+ * logtape's short path; a template with properties costs it about 4 µs a
+ * record, and, measured with 5 senders at 200 lines/s to 50 receivers, 2.5 ms
+ * on the chat relay's p99 delivery latency. Braces in `text` are doubled so
+ * that none is read as a placeholder.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { getLogger, logText, resetLogging, setupLogging } from "./log.ts";
+ *
+ * const lines: string[] = [];
+ * setupLogging({ write: (line) => lines.push(line) });
+ * logText(getLogger(["socklab", "demo"]), "info", "<user1> {not a placeholder} }}");
+ * resetLogging();
+ * deepEqual(lines[0].slice(13), "INFO  demo: <user1> {not a placeholder} }}\n");
+ * ```
+ */
+export function logText(logger: Logger, level: "debug" | "info" | "warn", text: string): void {
+  logger[level](text.includes("{") ? text.replaceAll("{", "{{").replaceAll("}", "}}") : text);
+}
+
 /** Removes the logging configuration (tests). */
 export function resetLogging(): void {
   resetSync();

@@ -32,7 +32,7 @@ import {
 import { DEFAULT_MAX_MESSAGE_BYTES, type Terminator } from "../net/framing.ts";
 import type { Peer, Service, Session } from "../net/server.ts";
 import { escapeBytes } from "../net/escape.ts";
-import { getLogger } from "../log.ts";
+import { getLogger, logText } from "../log.ts";
 
 /** Options for {@linkcode ChatService}. */
 export interface ChatServiceOptions {
@@ -162,7 +162,7 @@ export class ChatService implements Service {
     });
     return {
       chunk: (chunk) => {
-        this.#log.info("{remote}: {bytes}", { remote: peer.remote, bytes: escapeBytes(chunk) });
+        logText(this.#log, "info", `${peer.remote}: ${escapeBytes(chunk)}`);
         for (const other of this.#members) if (other !== member) other.peer.send(chunk);
       },
       closed: () => {
@@ -227,7 +227,7 @@ export class ChatService implements Service {
   }
 
   #say(member: Member, line: string): void {
-    this.#log.info("{line}", { line: excerpt(line) });
+    logText(this.#log, "info", excerpt(line));
     this.#broadcast(line, member);
   }
 
