@@ -785,16 +785,18 @@ class Connection implements Peer {
     }
     if (this.#state !== "closed" && !eof && options.lingerMs > 0) {
       try {
-        await this.#conn.closeWrite();
-        // Read and drop what the peer still sends, so it sees our reply and a
-        // clean end of stream rather than a reset; at the linger deadline the
-        // tick closes the socket, which ends the read.
+        // Shut our side and read and drop what the peer still sends, so it
+        // sees our reply and a clean end of stream rather than a reset; at
+        // the linger deadline the tick closes the socket, which ends the read.
+        // The shutdown and the first read go out in the same turn.
         this.#setDeadline(options.lingerMs, "close");
-        while (!this.#socketClosed) {
-          pending ??= this.#conn.read(lingerBuffer);
-          const result = await pending;
+        pending ??= this.#conn.read(lingerBuffer);
+        let [, result] = await Promise.all([this.#conn.closeWrite(), pending]);
+        pending = null;
+        while (result !== null && !this.#socketClosed) {
+          pending = this.#conn.read(lingerBuffer);
+          result = await pending;
           pending = null;
-          if (result === null) break;
         }
       } catch { /* the peer is gone already, or the linger is over */ }
     }
