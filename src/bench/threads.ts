@@ -93,6 +93,7 @@ export function runThreads(
     warmupCompleted: 0,
     errors: 0,
   }));
+  const reported = shares.map(() => false);
   const stops = new Set<() => void>();
   const stopAll = () => stops.forEach((stop) => stop());
   const start = performance.now();
@@ -113,6 +114,7 @@ export function runThreads(
       worker.onmessage = (event: MessageEvent<FromLoadThread>) => {
         const message = event.data;
         if (message.type === "progress") {
+          reported[index] = true;
           latest[index] = message.progress;
         } else if (message.type === "done") {
           const { completed, warmupCompleted, errors } = message.result;
@@ -161,8 +163,13 @@ export function runThreads(
     progress(): Progress {
       const sum = (key: "completed" | "warmupCompleted" | "errors") =>
         latest.reduce((total, progress) => total + progress[key], 0);
+      // Each thread's snapshot is up to 100 ms old, and its counts are as of
+      // its own elapsed time: the mean of those keeps the count and the time
+      // of the sum consistent, so the rate read from two sums is steady.
       return {
-        elapsedMs: performance.now() - start,
+        elapsedMs: reported.every(Boolean)
+          ? latest.reduce((total, progress) => total + progress.elapsedMs, 0) / threads
+          : performance.now() - start,
         phase: latest.every((p) => p.phase === "done")
           ? "done"
           : latest.some((p) => p.phase === "warmup")
