@@ -3,9 +3,9 @@
  * --threads N` (src/bench/thread_worker.ts and everything it imports) into
  * one script held as a string in src/bench/thread_worker_bundle.ts. A
  * Worker started from a file needs read permission for every module it
- * loads; one started from that string needs none, so socklab keeps to
- * network permission only, and a compiled binary carries the thread inside
- * its own code. Run it after changing the load engine; a test says when the
+ * loads; one started from that string (as a data: URL) needs none, so
+ * socklab keeps to network permission only, and a compiled binary carries
+ * the thread inside its own code. Run it after changing the load engine; a test says when the
  * bundle is out of date.
  *
  * @module

@@ -97,7 +97,9 @@ export function runThreads(
   const stops = new Set<() => void>();
   const stopAll = () => stops.forEach((stop) => stop());
   const start = performance.now();
-  const url = URL.createObjectURL(new Blob([THREAD_WORKER_SOURCE], { type: "text/javascript" }));
+  // The thread's code as a data: URL: a Worker loads it with no read
+  // permission, and so does a compiled binary (which cannot load blob: URLs).
+  const url = `data:text/javascript,${encodeURIComponent(THREAD_WORKER_SOURCE)}`;
 
   const runThread = (index: number, share: ExchangeSettings) =>
     new Promise<Outcome>((resolve) => {
@@ -151,7 +153,6 @@ export function runThreads(
       outcomes = await Promise.all(running);
     } finally {
       signal?.removeEventListener("abort", onAbort);
-      URL.revokeObjectURL(url);
     }
     const failed = outcomes.find((outcome) => "error" in outcome);
     if (failed !== undefined) throw failed.error;
