@@ -241,7 +241,9 @@ export class Aggregator {
     entry.count += count;
     if (at >= this.measureFrom) {
       if (at > this.lastAt) this.lastAt = at;
-      this.#errorSeries[this.#slot(at)] += count;
+      // The slot first: finding it may replace the series (past the point limit).
+      const index = this.#slot(at);
+      this.#errorSeries[index] += count;
     }
   }
 
