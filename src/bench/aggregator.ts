@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Histogram } from "./histogram.ts";
+import { Histogram, type HistogramState } from "./histogram.ts";
 
 /** One kind of error, how often it happened, and the first one seen. */
 export interface ErrorCount {
@@ -56,6 +56,8 @@ export interface BenchResult {
   loop: "closed" | "open";
   /** Connections (workers) used. */
   connections: number;
+  /** Threads the load ran on (`--threads`), each with its share of the connections. */
+  threads: number;
   /** Target rate per second, open loop only. */
   rate?: number;
   /** The measured period asked for. */
@@ -92,9 +94,35 @@ export interface BenchResult {
   /**
    * The load generator's own CPU time (user and system) over the whole run,
    * connecting and warmup included, and that time over the run's wall time:
-   * near 1 core, the single-threaded generator was the limit.
+   * near one core per thread of load, the generator was the limit.
    */
   loadCpu?: { ms: number; cores: number };
+}
+
+/** An error kind in an {@linkcode AggregatorState}: when its first example was seen, too. */
+export interface ErrorKindState extends ErrorCount {
+  /** When the first error of this kind happened, on the aggregator's clock. */
+  firstAt: number;
+}
+
+/**
+ * An {@linkcode Aggregator} as plain, structured-cloneable data, so that
+ * aggregators fed on several threads can be merged into one
+ * ({@linkcode Aggregator.merge}). Times are on the clock of the aggregator
+ * that made it; merging takes them relative to `measureFrom`.
+ */
+export interface AggregatorState {
+  measureFrom: number;
+  /** Width of a series interval (may have doubled past the point limit). */
+  intervalMs: number;
+  completed: number;
+  warmupCompleted: number;
+  errors: number;
+  lastAt: number;
+  latency: HistogramState;
+  sendLag: HistogramState;
+  series: { completed: number[]; errors: number[] };
+  errorKinds: ErrorKindState[];
 }
 
 /** Options for {@linkcode Aggregator}. */
@@ -165,7 +193,7 @@ export class Aggregator {
   lastAt = 0;
   readonly measureFrom: number;
   readonly #durationMs: number;
-  readonly #errorKinds = new Map<string, ErrorCount>();
+  readonly #errorKinds = new Map<string, ErrorKindState>();
   readonly #maxErrorKinds: number;
   readonly #maxPoints: number;
   #intervalMs: number;
@@ -206,14 +234,16 @@ export class Aggregator {
         entry = this.#errorKinds.get(kind);
       }
       if (entry === undefined) {
-        entry = { kind, count: 0, example: detail };
+        entry = { kind, count: 0, example: detail, firstAt: at };
         this.#errorKinds.set(kind, entry);
       }
     }
     entry.count += count;
     if (at >= this.measureFrom) {
       if (at > this.lastAt) this.lastAt = at;
-      this.#errorSeries[this.#slot(at)] += count;
+      // The slot first: finding it may replace the series (past the point limit).
+      const index = this.#slot(at);
+      this.#errorSeries[index] += count;
     }
   }
 
@@ -224,7 +254,8 @@ export class Aggregator {
 
   /** Errors by kind, most frequent first. */
   errorKinds(): ErrorCount[] {
-    return [...this.#errorKinds.values()].map((entry) => ({ ...entry }))
+    return [...this.#errorKinds.values()]
+      .map(({ kind, count, example }) => ({ kind, count, example }))
       .sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind));
   }
 
@@ -236,6 +267,89 @@ export class Aggregator {
       completed: Array.from({ length }, (_, i) => this.#completedSeries[i] ?? 0),
       errors: Array.from({ length }, (_, i) => this.#errorSeries[i] ?? 0),
     };
+  }
+
+  /** Everything gathered so far as plain data, for {@linkcode Aggregator.merge}. */
+  state(): AggregatorState {
+    return {
+      measureFrom: this.measureFrom,
+      intervalMs: this.#intervalMs,
+      completed: this.completed,
+      warmupCompleted: this.warmupCompleted,
+      errors: this.errors,
+      lastAt: this.lastAt,
+      latency: this.latency.state(),
+      sendLag: this.sendLag.state(),
+      series: { completed: [...this.#completedSeries], errors: [...this.#errorSeries] },
+      errorKinds: [...this.#errorKinds.values()].map((entry) => ({ ...entry })),
+    };
+  }
+
+  /**
+   * Adds what another aggregator gathered (its {@linkcode Aggregator.state}),
+   * as if this one had been fed its successes and failures too: counts,
+   * histograms (so percentiles come from all the values, never averaged),
+   * series and error kinds, each kind's example being the earliest seen.
+   *
+   * Times are taken relative to each aggregator's `measureFrom`: the series
+   * are merged interval by interval, which is exact for aggregators that
+   * began measuring at the same moment and, for the threads of one run
+   * (which start within milliseconds of each other), off by at most those
+   * milliseconds at interval edges. Exact as long as all together see at
+   * most `maxErrorKinds` kinds of error; past that, kinds first seen later
+   * are counted as `other`.
+   */
+  merge(state: AggregatorState): void {
+    const shift = this.measureFrom - state.measureFrom;
+    this.completed += state.completed;
+    this.warmupCompleted += state.warmupCompleted;
+    this.errors += state.errors;
+    if (state.lastAt + shift > this.lastAt) this.lastAt = state.lastAt + shift;
+    this.latency.mergeState(state.latency);
+    this.sendLag.mergeState(state.sendLag);
+
+    let completed = state.series.completed;
+    let errors = state.series.errors;
+    let intervalMs = state.intervalMs;
+    while (this.#intervalMs < intervalMs) this.#coarsen();
+    while (intervalMs < this.#intervalMs) {
+      completed = pairs(completed);
+      errors = pairs(errors);
+      intervalMs *= 2;
+    }
+    if (intervalMs !== this.#intervalMs) {
+      throw new RangeError(
+        `Cannot merge series of ${state.intervalMs} ms intervals into ${this.#intervalMs} ms ones`,
+      );
+    }
+    while (this.#completedSeries.length < completed.length) {
+      this.#completedSeries.push(0);
+      this.#errorSeries.push(0);
+    }
+    for (let i = 0; i < completed.length; i++) {
+      this.#completedSeries[i] += completed[i] ?? 0;
+      this.#errorSeries[i] += errors[i] ?? 0;
+    }
+    while (this.#completedSeries.length > this.#maxPoints) this.#coarsen();
+
+    const kinds = [...state.errorKinds].sort((a, b) => a.firstAt - b.firstAt);
+    for (const { kind, count, example, firstAt } of kinds) {
+      const at = firstAt + shift;
+      let name = kind;
+      if (!this.#errorKinds.has(name) && this.#errorKinds.size >= this.#maxErrorKinds) {
+        name = "other";
+      }
+      const entry = this.#errorKinds.get(name);
+      if (entry === undefined) {
+        this.#errorKinds.set(name, { kind: name, count, example, firstAt: at });
+        continue;
+      }
+      entry.count += count;
+      if (at < entry.firstAt) {
+        entry.example = example;
+        entry.firstAt = at;
+      }
+    }
   }
 
   /** The index of the interval holding `at`, merging intervals when there are too many. */
@@ -254,11 +368,6 @@ export class Aggregator {
   }
 
   #coarsen(): void {
-    const pairs = (values: number[]) =>
-      Array.from(
-        { length: Math.ceil(values.length / 2) },
-        (_, i) => (values[2 * i] ?? 0) + (values[2 * i + 1] ?? 0),
-      );
     this.#completedSeries = pairs(this.#completedSeries);
     this.#errorSeries = pairs(this.#errorSeries);
     this.#intervalMs *= 2;
@@ -273,6 +382,7 @@ export class Aggregator {
       mode: info.mode,
       loop: info.rate === undefined ? "closed" : "open",
       connections: info.connections,
+      threads: info.threads ?? 1,
       ...(info.rate === undefined ? {} : { rate: info.rate }),
       durationMs: info.durationMs,
       warmupMs: info.warmupMs,
@@ -293,12 +403,22 @@ export class Aggregator {
   }
 }
 
+/** Adds the values of a series two by two: the series at twice the interval. */
+function pairs(values: number[]): number[] {
+  return Array.from(
+    { length: Math.ceil(values.length / 2) },
+    (_, i) => (values[2 * i] ?? 0) + (values[2 * i + 1] ?? 0),
+  );
+}
+
 /** What was run, for {@linkcode Aggregator.result}. */
 export interface RunInfo {
   service: string;
   target: string;
   mode: string;
   connections: number;
+  /** Threads the load ran on. @default {1} */
+  threads?: number;
   rate?: number;
   durationMs: number;
   warmupMs: number;

@@ -20,7 +20,12 @@ import { connect } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer } from "../net/framing.ts";
 import { describeFailure } from "../net/failure.ts";
-import { Aggregator, type BenchResult, seriesInterval } from "./aggregator.ts";
+import {
+  Aggregator,
+  type AggregatorState,
+  type BenchResult,
+  seriesInterval,
+} from "./aggregator.ts";
 import type { ExchangeClient, ExchangeMode, ExchangeWorkload, Failure } from "./workload.ts";
 
 /** A connection as the engine uses it: a `Deno.TcpConn`, or a stand-in in tests. */
@@ -56,6 +61,11 @@ export interface BenchRun {
   progress(): Progress;
   /** The run's figures once it is over (rejects only when it cannot run at all). */
   readonly done: Promise<BenchResult>;
+  /**
+   * What the run gathered, as plain data to merge with other runs' (see
+   * `Aggregator.merge`); complete once `done` has settled.
+   */
+  state?(): AggregatorState;
 }
 
 /** Options for {@linkcode runExchanges}. */
@@ -316,6 +326,10 @@ class ExchangeEngine {
     };
   }
 
+  state(): AggregatorState {
+    return this.#aggregator.state();
+  }
+
   async run(): Promise<BenchResult> {
     const o = this.#o;
     this.#start = this.#now();
@@ -568,5 +582,10 @@ class ExchangeEngine {
 export function runExchanges(options: ExchangeOptions): BenchRun {
   const engine = new ExchangeEngine(options);
   const done = engine.run();
-  return { unit: engine.unit, progress: () => engine.progress(), done };
+  return {
+    unit: engine.unit,
+    progress: () => engine.progress(),
+    done,
+    state: () => engine.state(),
+  };
 }

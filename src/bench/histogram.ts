@@ -60,6 +60,23 @@ export interface HistogramBucket {
 }
 
 /**
+ * A {@linkcode Histogram} as plain, structured-cloneable data (to send it
+ * from one thread to another): its non-empty buckets and its exact figures.
+ */
+export interface HistogramState {
+  /** Indexes of the non-empty buckets, ascending. */
+  buckets: number[];
+  /** How many values each of `buckets` holds. */
+  counts: number[];
+  count: number;
+  sum: number;
+  /** The smallest value (0 when empty). */
+  min: number;
+  /** The largest value (0 when empty). */
+  max: number;
+}
+
+/**
  * Counts whole, non-negative values (e.g. nanoseconds) in about 4,900
  * buckets: exact below 256, then 128 buckets per power of two up to 2^43.
  * Recording is a few arithmetic operations and never allocates.
@@ -127,6 +144,45 @@ export class Histogram {
     if (other.#count > 0) {
       this.#min = Math.min(this.#min, other.#min);
       this.#max = Math.max(this.#max, other.#max);
+    }
+  }
+
+  /** This histogram as plain data; {@linkcode Histogram.mergeState} adds it to another. */
+  state(): HistogramState {
+    const buckets: number[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.#counts[i] > 0) {
+        buckets.push(i);
+        counts.push(this.#counts[i]);
+      }
+    }
+    return { buckets, counts, count: this.#count, sum: this.#sum, min: this.min, max: this.max };
+  }
+
+  /**
+   * Adds the values of a histogram's {@linkcode Histogram.state}: the same as
+   * {@linkcode Histogram.merge} with that histogram. Throws a RangeError for
+   * a state no histogram could have.
+   */
+  mergeState(state: HistogramState): void {
+    const { buckets, counts } = state;
+    if (
+      buckets.length !== counts.length ||
+      buckets.some((index, i) =>
+        !Number.isInteger(index) || index < 0 || index >= BUCKETS || !(counts[i] >= 0)
+      )
+    ) {
+      throw new RangeError(
+        `Cannot merge a histogram state of ${buckets.length} buckets: malformed`,
+      );
+    }
+    for (let i = 0; i < buckets.length; i++) this.#counts[buckets[i]] += counts[i];
+    this.#count += state.count;
+    this.#sum += state.sum;
+    if (state.count > 0) {
+      this.#min = Math.min(this.#min, state.min);
+      this.#max = Math.max(this.#max, state.max);
     }
   }
 

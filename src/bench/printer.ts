@@ -60,7 +60,10 @@ export function perSecond(result: BenchResult): number[] {
   return rates;
 }
 
-/** What a run was, in one line: `persistent, closed loop, 50 connections, 10.0 s after a 1.00 s warmup`. */
+/**
+ * What a run was, in one line: `persistent, closed loop, 50 connections, 10.0 s after a 1.00 s
+ * warmup`; a run on more than one thread says how many after its connections.
+ */
 export function describeRun(result: BenchResult): string {
   const warmupText = result.warmupMs > 0 ? ` after a ${formatMs(result.warmupMs)} warmup` : "";
   if (result.mode === "fan-out" && result.extra) {
@@ -74,7 +77,10 @@ export function describeRun(result: BenchResult): string {
   const loop = result.rate === undefined
     ? "closed loop"
     : `open loop at ${formatCount(result.rate)} ${result.unit}/s`;
-  const workers = `${result.connections} connection${result.connections === 1 ? "" : "s"}`;
+  const threads = result.threads ?? 1;
+  const workers = `${result.connections} connection${result.connections === 1 ? "" : "s"}${
+    threads > 1 ? `, ${threads} threads` : ""
+  }`;
   return `${result.mode}, ${loop}, ${workers}, ${formatMs(result.durationMs)}${warmupText}`;
 }
 
@@ -181,12 +187,13 @@ export function formatText(result: BenchResult): string {
   return text;
 }
 
-/** At this share of one core, the single-threaded generator is taken to be the limit. */
+/** At this share of one core per thread, the generator is taken to be the limit. */
 export const LOAD_LIMIT_CORES = 0.9;
 
 /**
- * The generator's own CPU: per exchange, and in cores; near one core it
- * says the run measured the generator as much as the target.
+ * The generator's own CPU: per exchange, and in cores; near one core per
+ * thread of load (`threads`, default 1) it says the run measured the
+ * generator as much as the target.
  *
  * @example
  * ```ts
@@ -195,10 +202,18 @@ export const LOAD_LIMIT_CORES = 0.9;
  *
  * const run = { completed: 90_000, warmupCompleted: 10_000, unit: "requests", loadCpu: { ms: 850, cores: 0.42 } };
  * deepEqual(describeLoadCpu(run), "0.42 cores, 8.50 µs per request");
+ * const busy = { ...run, threads: 2, loadCpu: { ms: 1900, cores: 1.9 } };
+ * deepEqual(
+ *   describeLoadCpu(busy),
+ *   "1.90 cores, 19.0 µs per request: the generator (2 threads) was near its limit, so the target may answer more",
+ * );
+ * deepEqual(describeLoadCpu({ ...busy, loadCpu: { ms: 950, cores: 0.95 } }).includes("limit"), false);
  * ```
  */
 export function describeLoadCpu(
-  result: Pick<BenchResult, "completed" | "warmupCompleted" | "unit" | "loadCpu">,
+  result:
+    & Pick<BenchResult, "completed" | "warmupCompleted" | "unit" | "loadCpu">
+    & Partial<Pick<BenchResult, "threads">>,
 ): string {
   const cpu = result.loadCpu;
   if (cpu === undefined) return "";
@@ -209,8 +224,11 @@ export function describeLoadCpu(
       result.unit.replace(/ies$/, "y").replace(/s$/, "")
     }`
     : "";
-  const limit = cpu.cores >= LOAD_LIMIT_CORES
-    ? ": the generator (one thread) was near its limit, so the target may answer more"
+  const threads = result.threads ?? 1;
+  const limit = cpu.cores >= LOAD_LIMIT_CORES * threads
+    ? `: the generator (${
+      threads === 1 ? "one thread" : `${threads} threads`
+    }) was near its limit, so the target may answer more`
     : "";
   return `${cpu.cores.toFixed(2)} cores${each}${limit}`;
 }

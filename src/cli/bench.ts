@@ -8,7 +8,9 @@
 import { type Command, Option } from "commander";
 import { type Address, parseAddress, parseDuration, parseIntegerOption } from "../net/address.ts";
 import type { BenchResult } from "../bench/aggregator.ts";
-import { type BenchRun, runExchanges } from "../bench/engine.ts";
+import type { BenchRun } from "../bench/engine.ts";
+import { type ExchangeSettings, startExchanges } from "../bench/settings.ts";
+import { runThreads } from "../bench/threads.ts";
 import { runChat } from "../bench/chat.ts";
 import { formatJson, formatProgress, formatText } from "../bench/printer.ts";
 import { cpuClock } from "../bench/cpu.ts";
@@ -26,6 +28,7 @@ interface BenchOptions {
   rate?: string;
   mode?: string;
   timeout: string;
+  threads: string;
   json?: boolean;
   report?: string;
   progress: boolean;
@@ -67,6 +70,12 @@ export function registerBenchCommand(
         .choices(EXCHANGE_MODES),
     )
     .option("--timeout <duration>", "connect and reply deadline, each", "3s")
+    .option(
+      "--threads <n>",
+      "threads of load, each with its share of the connections and of --rate, so that the " +
+        "generator can use more than one core (double, random)",
+      "1",
+    )
     .option("--json", "print the figures as one JSON document")
     .option("--report <file>", "also write a picture of the run: FILE.svg or FILE.html")
     .option("--no-progress", "no live progress line (shown only when stderr is a terminal)");
@@ -89,6 +98,7 @@ export function registerBenchCommand(
         "  socklab bench double 127.0.0.1:9001 -c 50 -d 30s --report run.svg\n" +
         "  socklab bench double 127.0.0.1:9001 --mode per-connection -c 8\n" +
         "  socklab bench double 127.0.0.1:9001 --rate 20000 -c 50 --json\n" +
+        "  socklab bench double 127.0.0.1:9001 -c 60 --threads 3\n" +
         "  socklab bench random 127.0.0.1:27679 -c 8 --count 10 --min 1 --max 100\n" +
         "  socklab bench chat 127.0.0.1:8000 --receivers 50 --senders 5 --rate 200\n" +
         "\nExit status: 0 when every reply was right, 1 when a reply was wrong or a connection " +
@@ -160,6 +170,7 @@ async function runBench(
   const warmupMs = usage(() => parseDuration(options.warmup));
   const timeoutMs = durationOption(options.timeout, "--timeout");
   const rate = options.rate === undefined ? undefined : usage(() => parseRate(options.rate!));
+  const threads = usage(() => parseIntegerOption(options.threads, "--threads", 1, 256));
   if (options.report !== undefined) checkReportPath(options.report);
 
   const cpu = await cpuClock();
@@ -173,6 +184,7 @@ async function runBench(
     warmupMs,
     timeoutMs,
     rate,
+    threads,
     mode: options.mode as ExchangeMode | undefined,
     signal: controller.signal,
     options,
@@ -210,6 +222,7 @@ interface RunSettings {
   warmupMs: number;
   timeoutMs: number;
   rate?: number;
+  threads: number;
   mode?: ExchangeMode;
   signal: AbortSignal;
   options: Record<string, unknown>;
@@ -218,6 +231,9 @@ interface RunSettings {
 function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
   if (entry.kind === "fan-out") {
     if (settings.mode !== undefined) throw usageError(`${entry.name} has no --mode`);
+    if (settings.threads > 1) {
+      throw usageError(`${entry.name} runs on one thread; it has no --threads`);
+    }
     const options = settings.options as { receivers: string; senders: string };
     const receivers = usage(() => parseIntegerOption(options.receivers, "--receivers", 1, 100_000));
     const senders = usage(() => parseIntegerOption(options.senders, "--senders", 1, 100_000));
@@ -232,24 +248,26 @@ function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
       signal: settings.signal,
     });
   }
-  const workload = usage(() => entry.create(settings.options));
-  if (settings.mode !== undefined && !workload.modes.includes(settings.mode)) {
-    throw usageError(
-      `${entry.name} cannot run --mode ${settings.mode}; it runs ${workload.modes.join(" or ")}`,
-    );
-  }
+  const exchange: ExchangeSettings = {
+    service: entry.name,
+    // Plain values only: the settings may be sent to other threads.
+    options: Object.fromEntries(
+      Object.entries(settings.options).filter(([, value]) =>
+        ["string", "number", "boolean"].includes(typeof value)
+      ),
+    ) as ExchangeSettings["options"],
+    target: settings.target,
+    mode: settings.mode,
+    connections: settings.connections,
+    durationMs: settings.durationMs,
+    warmupMs: settings.warmupMs,
+    timeoutMs: settings.timeoutMs,
+    rate: settings.rate,
+  };
   return usage(() =>
-    runExchanges({
-      target: settings.target,
-      workload,
-      mode: settings.mode,
-      connections: settings.connections,
-      durationMs: settings.durationMs,
-      warmupMs: settings.warmupMs,
-      rate: settings.rate,
-      timeoutMs: settings.timeoutMs,
-      signal: settings.signal,
-    })
+    settings.threads === 1
+      ? startExchanges(exchange, settings.signal)
+      : runThreads(exchange, settings.threads, settings.signal)
   );
 }
 

@@ -79,3 +79,76 @@ Deno.test("socklab bench --report asks for write permission before running", asy
     "socklab: permission denied: write access to run.svg; run with --allow-write=run.svg\n",
   );
 });
+
+Deno.test("socklab bench --threads 2 runs the load on two threads and merges their figures", async () => {
+  await using server = serve(doubleService(), { port: 0 });
+  const result = await runSocklab([
+    "bench",
+    "double",
+    `127.0.0.1:${server.addr.port}`,
+    "--duration",
+    "300ms",
+    "--warmup",
+    "100ms",
+    "-c",
+    "3",
+    "--threads",
+    "2",
+    "--json",
+  ]);
+  equal(result.code, 0, result.stderr);
+  const figures = JSON.parse(result.stdout) as BenchResult;
+  equal(figures.threads, 2);
+  equal(figures.connections, 3);
+  equal(figures.errors, 0);
+  ok(figures.completed > 0);
+  equal(figures.latency.count, figures.completed);
+  equal(figures.series.completed.reduce((a, b) => a + b, 0), figures.completed);
+  ok(figures.loadCpu !== undefined && figures.loadCpu.ms > 0);
+  equal(result.stderr, "");
+});
+
+Deno.test("socklab bench --threads 2 still catches a wrong server, exit 1", async () => {
+  const offByOne: Service = {
+    name: "off-by-one",
+    open: (peer) => ({
+      message: (m) => peer.sendText(`${Number(new TextDecoder().decode(m)) * 2 + 1}\n`),
+    }),
+  };
+  await using server = serve(offByOne, { port: 0 });
+  const result = await runSocklab([
+    "bench",
+    "double",
+    `127.0.0.1:${server.addr.port}`,
+    "-d",
+    "200ms",
+    "--warmup",
+    "0",
+    "-c",
+    "2",
+    "--threads",
+    "2",
+  ]);
+  equal(result.code, 1, result.stderr);
+  match(result.stdout, /persistent, closed loop, 2 connections, 2 threads, /);
+  match(result.stdout, /Requests +0 completed, [\d,]+ errors/);
+  match(result.stdout, /wrong-reply +e\.g\. request -?\d+: expected -?\d+, got "-?\d+"/);
+});
+
+Deno.test("socklab bench refuses a wrong --threads with exit status 2 and one line", async () => {
+  for (
+    const [args, pattern] of [
+      [["--threads", "0"], /--threads/],
+      [["--threads", "3", "-c", "2"], /Cannot use --threads 3 with 2 connections/],
+      [["--threads", "two"], /--threads/],
+    ] as const
+  ) {
+    const result = await runSocklab(["bench", "double", "127.0.0.1:1", ...args]);
+    equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    match(result.stderr, pattern);
+    equal(result.stderr.trimEnd().split("\n").length, 1, result.stderr);
+  }
+  const chat = await runSocklab(["bench", "chat", "127.0.0.1:1", "--threads", "2"]);
+  equal(chat.code, 2, chat.stderr);
+  equal(chat.stderr, "socklab: chat runs on one thread; it has no --threads\n");
+});

@@ -140,3 +140,10 @@ Deno.test("distribution() climbs to the maximum at 100%", () => {
   for (let i = 1; i < points.length; i++) ok(points[i].ms >= points[i - 1].ms);
   equal(seriesInterval(10_000), 250);
 });
+
+Deno.test("Aggregator counts an error in the series when it is what passes the point limit", () => {
+  const aggregator = new Aggregator({ intervalMs: 1, maxPoints: 4 });
+  aggregator.success(1, 0.5);
+  aggregator.failure("reset", "gone", 6.5); // interval 6 of 1 ms: the series merges to 2 ms
+  deepEqual(aggregator.series(), { intervalMs: 2, completed: [1, 0, 0, 0], errors: [0, 0, 0, 1] });
+});
