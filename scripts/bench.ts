@@ -111,9 +111,10 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-function spawn(argv: string[], core: number | null, machine: Machine): Deno.ChildProcess {
-  const pinned = core !== null && machine.taskset;
-  const [command, ...args] = pinned ? ["taskset", "-c", String(core), ...argv] : argv;
+/** `cores` is a taskset list (`0`, `1-3`), or null for no pinning. */
+function spawn(argv: string[], cores: string | null, machine: Machine): Deno.ChildProcess {
+  const pinned = cores !== null && machine.taskset;
+  const [command, ...args] = pinned ? ["taskset", "-c", cores, ...argv] : argv;
   return new Deno.Command(command, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
 }
@@ -178,7 +179,7 @@ type ServerName = keyof typeof SERVERS;
 async function startServer(
   name: ServerName,
   service: string,
-  core: number | null,
+  core: string | null,
   machine: Machine,
 ): Promise<RunningServer & { startupMs: number }> {
   const started = performance.now();
@@ -233,7 +234,7 @@ async function tail(stream: ReadableStream<Uint8Array>, bytes: number): Promise<
  */
 async function runLoad(
   args: string[],
-  core: number | null,
+  core: string | null,
   machine: Machine,
   limitMs: number,
 ): Promise<BenchResult> {
@@ -532,8 +533,10 @@ async function runScenarios(
   failures: string[],
 ): Promise<Row[]> {
   const pinned = settings.pin && machine.taskset && machine.cores >= 2;
-  const serverCore = pinned ? 0 : null;
-  const loadCore = pinned ? 1 : null;
+  const serverCore = pinned ? "0" : null;
+  // Every other core is the load's: a request/reply load runs a thread on each.
+  const loadCore = pinned ? (machine.cores > 2 ? `1-${machine.cores - 1}` : "1") : null;
+  const loadThreads = pinned ? machine.cores - 1 : 1;
   const rows: Row[] = [];
   // Warmup, duration, connecting and the chat drain, with room to spare.
   const limitMs = settings.warmupMs + settings.durationMs + 30_000;
@@ -554,8 +557,11 @@ async function runScenarios(
           const cpuBefore = await cpuMs(servers[name].pid);
           let result: BenchResult;
           try {
+            const threads = scenario.measuresErrors || loadThreads < 2
+              ? []
+              : ["--threads", String(loadThreads)];
             result = await runLoad(
-              [scenario.service, target, ...scenario.args],
+              [scenario.service, target, ...scenario.args, ...threads],
               loadCore,
               machine,
               limitMs,
@@ -772,7 +778,9 @@ async function main(args: string[]): Promise<void> {
   );
   log(
     pinned
-      ? "servers pinned to core 0, load to core 1 (taskset)"
+      ? `servers pinned to core 0, load to ${
+        machine.cores > 2 ? `cores 1-${machine.cores - 1} (${machine.cores - 1} threads)` : "core 1"
+      } (taskset)`
       : "not pinned (no taskset, one core, or --no-pin)",
   );
 
@@ -827,7 +835,7 @@ async function main(args: string[]): Promise<void> {
       `\nsocklab / reference (medians of ${settings.rounds} rounds of ${
         formatMs(settings.durationMs)
       } after a ${formatMs(settings.warmupMs)} warmup; ${
-        pinned ? "server on core 0, load on core 1" : "not pinned"
+        pinned ? `server on core 0, load on the other ${machine.cores - 1} core(s)` : "not pinned"
       })\n`,
     );
     console.log(table(rows));
