@@ -10,7 +10,6 @@ import { type Address, parseAddress, parseDuration, parseIntegerOption } from ".
 import type { BenchResult } from "../bench/aggregator.ts";
 import type { BenchRun } from "../bench/engine.ts";
 import { type ExchangeSettings, startExchanges } from "../bench/settings.ts";
-import { runThreads } from "../bench/threads.ts";
 import { runChat } from "../bench/chat.ts";
 import { formatJson, formatProgress, formatText } from "../bench/printer.ts";
 import { cpuClock } from "../bench/cpu.ts";
@@ -177,7 +176,7 @@ async function runBench(
   const cpuAtStart = cpu?.() ?? 0;
   const wallAtStart = performance.now();
   const controller = new AbortController();
-  const run = startRun(entry, {
+  const run = await startRun(entry, {
     target,
     connections,
     durationMs,
@@ -228,7 +227,7 @@ interface RunSettings {
   options: Record<string, unknown>;
 }
 
-function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
+async function startRun(entry: BenchEntry, settings: RunSettings): Promise<BenchRun> {
   if (entry.kind === "fan-out") {
     if (settings.mode !== undefined) throw usageError(`${entry.name} has no --mode`);
     if (settings.threads > 1) {
@@ -264,11 +263,11 @@ function startRun(entry: BenchEntry, settings: RunSettings): BenchRun {
     timeoutMs: settings.timeoutMs,
     rate: settings.rate,
   };
-  return usage(() =>
-    settings.threads === 1
-      ? startExchanges(exchange, settings.signal)
-      : runThreads(exchange, settings.threads, settings.signal)
-  );
+  if (settings.threads === 1) return usage(() => startExchanges(exchange, settings.signal));
+  // Loaded only for --threads: the threads' bundled code is large, and every
+  // start of socklab (a server's too) would pay for parsing it.
+  const { runThreads } = await import("../bench/threads.ts");
+  return usage(() => runThreads(exchange, settings.threads, settings.signal));
 }
 
 const writeStderr = (text: string) => writeAllSync(Deno.stderr, text);
