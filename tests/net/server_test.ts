@@ -634,3 +634,19 @@ Deno.test("serve() returns memory once a crowd of connections has gone", async (
   ok(server.stats.memoryReturns >= 1);
   await exchange(port, [21]);
 });
+
+Deno.test("serve() delivers a speak-first service's output whole to a peer that sent first", async () => {
+  const speaker: Service = {
+    name: "speaker",
+    open: (peer) => {
+      peer.sendText("5,6,7\n");
+      peer.end();
+      return {};
+    },
+  };
+  await using server = serve(speaker, { port: 0, lingerMs: 5_000 });
+  for (let i = 0; i < 20; i++) {
+    // Sent before reading, as `printf 'hi\n' | nc` does; read to the end well before the linger.
+    equal(await exchangeOnce(server.addr.port, "hi\n", 2_000), "5,6,7\n");
+  }
+});
