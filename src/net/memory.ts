@@ -79,31 +79,45 @@ export async function returnMemory(): Promise<MemoryReturned | null> {
 }
 
 /**
- * Decides when connections have gone in numbers worth a collection: at least
- * `threshold` fewer open than the highest count since the last one, and at
- * most half of it. A steady churn of short connections (a few open at a time)
- * never triggers it; a crowd reclaimed by the idle timeout does, once or twice
- * as it drains.
+ * Decides when connections have gone in numbers worth a collection, from
+ * the count open and the count accepted so far, taken on each tick:
+ *
+ * - a crowd: at least `threshold` fewer open than the most since the last
+ *   collection, and at most half of it (5,000 idle connections reclaimed by
+ *   the idle timeout);
+ * - a burst: at least five times `threshold` accepted since the last
+ *   collection, then a tick with a trickle at most (`threshold` / 100
+ *   accepted: 20,000 short connections, each closed at once, then a pause).
+ *
+ * A steady churn of short connections (a few open at a time, accepted on
+ * every tick) triggers neither.
  */
 export class CrowdWatch {
   readonly #threshold: number;
   #peak = 0;
+  #acceptedAtLast = 0;
+  #acceptedAtTick = 0;
 
   /** `threshold` 0 never triggers. */
   constructor(threshold: number) {
     this.#threshold = threshold;
   }
 
-  /** Takes the number of connections open now; true when memory should be returned. */
-  update(open: number): boolean {
-    if (open > this.#peak) {
-      this.#peak = open;
-      return false;
-    }
-    if (this.#threshold <= 0 || this.#peak - open < this.#threshold || open > this.#peak / 2) {
-      return false;
-    }
+  /**
+   * Takes the connections open now and accepted so far; true when memory
+   * should be returned.
+   */
+  update(open: number, accepted = 0): boolean {
+    // Quiet: a trickle at most (a client now and then), not the burst's pace.
+    const quiet = accepted - this.#acceptedAtTick <= this.#threshold / 100;
+    this.#acceptedAtTick = accepted;
+    if (this.#threshold <= 0) return false;
+    const crowdGone = this.#peak - open >= this.#threshold && open <= this.#peak / 2;
+    const burstOver = quiet && accepted - this.#acceptedAtLast >= 5 * this.#threshold;
+    if (open > this.#peak) this.#peak = open;
+    if (!crowdGone && !burstOver) return false;
     this.#peak = open;
+    this.#acceptedAtLast = accepted;
     return true;
   }
 }

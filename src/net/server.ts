@@ -361,7 +361,9 @@ export class Server implements AsyncDisposable {
       connection.checkTimeouts(now, idleTimeoutMs, messageTimeoutMs);
       connection.checkDeadline(now);
     }
-    if (this.#crowd.update(this.#connections.size) && this.#returning === null) {
+    if (
+      this.#crowd.update(this.#connections.size, this.stats.connections) && this.#returning === null
+    ) {
       this.#returning = this.#returnMemory().finally(() => this.#returning = null);
     }
   }

@@ -34,3 +34,17 @@ Deno.test("returnMemory runs a collection in this runtime and reports it", async
   ok(returned.heapBefore > 0 && returned.heapAfter > 0);
   ok(returned.pauseMs >= 0);
 });
+
+Deno.test("CrowdWatch triggers once after a burst of short connections, when accepts pause", () => {
+  const watch = new CrowdWatch(1000);
+  let accepted = 0;
+  // 6,000 connections over 60 ticks, a few open at a time: accepting on every tick.
+  for (let tick = 0; tick < 60; tick++) {
+    accepted += 100;
+    equal(watch.update(tick % 4, accepted), false);
+  }
+  equal(watch.update(0, accepted += 3), true, "the first tick with a trickle of accepts");
+  equal(watch.update(0, accepted), false, "once only");
+  // A steady churn never pauses: it never triggers.
+  for (let tick = 0; tick < 1000; tick++) equal(watch.update(3, accepted += 50), false);
+});
