@@ -24,8 +24,7 @@ export type CpuClock = () => number;
  */
 export async function cpuClock(): Promise<CpuClock | null> {
   try {
-    // A specifier the module graph does not see: named in the graph, Node's
-    // modules are made ready at every start of socklab, about 15 ms.
+    // A specifier the module graph does not list: nothing at startup touches it.
     const specifier = "node:process";
     const { default: process } = await import(specifier) as {
       default: { cpuUsage(): { user: number; system: number } };

@@ -28,10 +28,9 @@ async function loadCollector(): Promise<Collect | null> {
   const exposed = (globalThis as { gc?: Collect }).gc;
   if (typeof exposed === "function") return exposed;
   try {
-    // Loaded only when first needed: the Node compatibility layer costs about
-    // 20 ms to load, which a server's start should not pay.
-    // Specifiers the module graph does not see: named in the graph, Node's
-    // modules are made ready at every start of socklab.
+    // Loaded only when first needed (importing them took about 20 ms, which a
+    // server's start should not pay), from specifiers the module graph does
+    // not list, so that nothing at startup touches them.
     const [v8Name, vmName] = ["node:v8", "node:vm"];
     const [v8, vm] = await Promise.all([
       import(v8Name) as Promise<{ setFlagsFromString(flags: string): void }>,
