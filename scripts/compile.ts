@@ -20,6 +20,19 @@ export const TARGETS = [
 /** The permission flags the binary embeds: exactly what the deno tasks grant, unscoped by host. */
 export const EMBEDDED_PERMISSIONS = ["--allow-net"];
 
+/**
+ * Every permission but the network denied: with `--allow-net=127.0.0.1:PORT`,
+ * a least-privilege run (the tests' and the reliability scenarios' servers).
+ */
+export const DENY_ALL_BUT_NET: readonly string[] = [
+  "--deny-env",
+  "--deny-read",
+  "--deny-write",
+  "--deny-sys",
+  "--deny-run",
+  "--deny-ffi",
+];
+
 /** The `deno compile` arguments for one target. */
 export function compileArgs(target: string, outDir = "dist"): string[] {
   return [

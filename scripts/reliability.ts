@@ -20,6 +20,7 @@
  * @module
  */
 import { connect, MessageReader, writeAll } from "../src/net/client.ts";
+import { DENY_ALL_BUT_NET } from "./compile.ts";
 import { TIMEOUT, within } from "../src/net/deadline.ts";
 import { judgeDoubleReply } from "../src/protocol/double.ts";
 import {
@@ -257,12 +258,7 @@ class ServerProcess {
         "run",
         "--quiet",
         `--allow-net=${HOST}:${port}`,
-        "--deny-env",
-        "--deny-read",
-        "--deny-write",
-        "--deny-sys",
-        "--deny-run",
-        "--deny-ffi",
+        ...DENY_ALL_BUT_NET,
         MAIN,
         "server",
         service,

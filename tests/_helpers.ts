@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EMBEDDED_PERMISSIONS } from "../scripts/compile.ts";
+import { DENY_ALL_BUT_NET, EMBEDDED_PERMISSIONS } from "../scripts/compile.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -331,18 +331,7 @@ export function closeQuietly(conn: Deno.Conn): void {
   } catch { /* already closed */ }
 }
 
-/**
- * Every permission but the network denied: with `--allow-net=127.0.0.1:PORT`,
- * a least-privilege run.
- */
-export const DENY_ALL_BUT_NET: readonly string[] = [
-  "--deny-env",
-  "--deny-read",
-  "--deny-write",
-  "--deny-sys",
-  "--deny-run",
-  "--deny-ffi",
-];
+export { DENY_ALL_BUT_NET };
 
 /**
  * A port nothing listens on (bound, read back, released), for the tests that

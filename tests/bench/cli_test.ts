@@ -4,20 +4,24 @@ import { doubleService } from "../../src/server/double.ts";
 import type { BenchResult } from "../../src/bench/aggregator.ts";
 import { runSocklab } from "../_helpers.ts";
 
-Deno.test("socklab bench double prints JSON figures and exits 0 when every reply is right", async () => {
-  await using server = serve(doubleService(), { port: 0 });
-  const result = await runSocklab([
+/** A short `socklab bench double … --json` run against `port`, with `extra` flags. */
+function benchDoubleJson(port: number, ...extra: string[]) {
+  return runSocklab([
     "bench",
     "double",
-    `127.0.0.1:${server.addr.port}`,
+    `127.0.0.1:${port}`,
     "--duration",
     "300ms",
     "--warmup",
     "100ms",
-    "-c",
-    "2",
+    ...extra,
     "--json",
   ]);
+}
+
+Deno.test("socklab bench double prints JSON figures and exits 0 when every reply is right", async () => {
+  await using server = serve(doubleService(), { port: 0 });
+  const result = await benchDoubleJson(server.addr.port, "-c", "2");
   equal(result.code, 0, result.stderr);
   const figures = JSON.parse(result.stdout) as BenchResult;
   equal(figures.service, "double");
@@ -82,20 +86,7 @@ Deno.test("socklab bench --report asks for write permission before running", asy
 
 Deno.test("socklab bench --threads 2 runs the load on two threads and merges their figures", async () => {
   await using server = serve(doubleService(), { port: 0 });
-  const result = await runSocklab([
-    "bench",
-    "double",
-    `127.0.0.1:${server.addr.port}`,
-    "--duration",
-    "300ms",
-    "--warmup",
-    "100ms",
-    "-c",
-    "3",
-    "--threads",
-    "2",
-    "--json",
-  ]);
+  const result = await benchDoubleJson(server.addr.port, "-c", "3", "--threads", "2");
   equal(result.code, 0, result.stderr);
   const figures = JSON.parse(result.stdout) as BenchResult;
   equal(figures.threads, 2);
