@@ -16,7 +16,7 @@
  * @module
  */
 import { type Address, formatAddress } from "../net/address.ts";
-import { connect } from "../net/client.ts";
+import { connect, ConnectTimeoutError } from "../net/client.ts";
 import { TIMEOUT, within } from "../net/deadline.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer } from "../net/framing.ts";
 import { describeFailure } from "../net/failure.ts";
@@ -35,8 +35,16 @@ export interface BenchConn {
   close(): void;
 }
 
-/** Opens a connection to `address`, failing after `timeoutMs`. */
-export type Dial = (address: Address, timeoutMs: number) => Promise<BenchConn>;
+/**
+ * Opens a connection to `address`, failing after `timeoutMs`. With a
+ * `signal`, the caller keeps the deadline instead: the attempt ends when the
+ * signal is aborted (`timeoutMs` is then only what an error message says).
+ */
+export type Dial = (
+  address: Address,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) => Promise<BenchConn>;
 
 /** Waits `ms`, or less if `signal` is aborted first. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -127,13 +135,24 @@ export const timerSleep: Sleep = (ms, signal) =>
   });
 
 /** Opens a TCP connection with the shared `connect` (no Nagle delay: requests are small). */
-export const tcpDial: Dial = async (address, timeoutMs) => {
-  const conn = await connect(address, timeoutMs);
+export const tcpDial: Dial = async (address, timeoutMs, signal) => {
+  const conn = signal
+    ? await Deno.connect({ hostname: address.hostname, port: address.port, signal })
+    : await connect(address, timeoutMs);
   try {
     conn.setNoDelay(true);
   } catch { /* not fatal */ }
   return conn;
 };
+
+/**
+ * Opens a TCP connection for one request: Nagle's delay never holds back a
+ * connection's first and only write, so the socket is left as it comes.
+ */
+const oneShotDial: Dial = (address, timeoutMs, signal) =>
+  signal
+    ? Deno.connect({ hostname: address.hostname, port: address.port, signal })
+    : connect(address, timeoutMs);
 
 /** The error kind of a failed connect, read or write. */
 export function errorKind(error: unknown, connecting: boolean): string {
@@ -158,6 +177,15 @@ class Worker {
   /** When the request under way was sent (on the run's clock); -1 when idle. */
   busySince = -1;
   timedOut = false;
+  /** When the connection attempt under way began; -1 when none is. */
+  connectingSince = -1;
+  connectTimedOut = false;
+  /**
+   * Ends the attempt under way when it is overdue or the run stops. One is
+   * kept while it is not used: a timer per attempt costs a tenth of the
+   * generator's CPU per connection.
+   */
+  dialer: AbortController | null = null;
   /** A read still under way after a quiet period ended a reply. */
   pending: Promise<number | null> | null = null;
   readonly buf = new Uint8Array(READ_BYTES);
@@ -298,7 +326,7 @@ class ExchangeEngine {
       flushMs: options.flushMs ?? 50,
       now: options.now ?? (() => performance.now()),
       sleep: options.sleep ?? timerSleep,
-      dial: options.dial ?? tcpDial,
+      dial: options.dial ?? (mode === "per-connection" ? oneShotDial : tcpDial),
     };
     this.#signal = options.signal;
     this.#now = this.#o.now;
@@ -391,17 +419,25 @@ class ExchangeEngine {
     this.#stopAt = this.#now();
     this.#stop.abort();
     for (const worker of this.#workers) {
+      worker.dialer?.abort();
       try {
         worker.conn?.close();
       } catch { /* already closed */ }
     }
   }
 
-  /** Cuts the connections whose reply is overdue; their worker records a timeout. */
+  /** Ends the attempts and cuts the connections that are overdue; their worker records a timeout. */
   #watch(): void {
     const now = this.#now();
     const timeoutMs = this.#o.timeoutMs;
     for (const worker of this.#workers) {
+      if (
+        worker.connectingSince >= 0 && now - worker.connectingSince > timeoutMs &&
+        !worker.connectTimedOut
+      ) {
+        worker.connectTimedOut = true;
+        worker.dialer?.abort();
+      }
       if (worker.busySince >= 0 && now - worker.busySince > timeoutMs && !worker.timedOut) {
         worker.timedOut = true;
         try {
@@ -469,8 +505,13 @@ class ExchangeEngine {
 
   /** Opens the worker's connection; false (error counted, after a pause) if that failed. */
   async #connect(worker: Worker): Promise<boolean> {
+    let dialer = worker.dialer;
+    if (dialer === null || dialer.signal.aborted) dialer = worker.dialer = new AbortController();
+    worker.connectTimedOut = false;
+    worker.connectingSince = this.#now();
     try {
-      const conn = await this.#o.dial(this.#o.target, this.#o.timeoutMs);
+      const conn = await this.#o.dial(this.#o.target, this.#o.timeoutMs, dialer.signal);
+      worker.connectingSince = -1;
       if (this.#interrupted) {
         conn.close();
         return false;
@@ -479,8 +520,12 @@ class ExchangeEngine {
       worker.timedOut = false;
       worker.framer.reset();
       return true;
-    } catch (error) {
+    } catch (thrown) {
+      worker.connectingSince = -1;
       if (this.#interrupted) return false;
+      const error = worker.connectTimedOut
+        ? new ConnectTimeoutError(this.#address, this.#o.timeoutMs)
+        : thrown;
       if (isPermissionError(error)) {
         this.#fatal ??= error;
         this.#interrupt();

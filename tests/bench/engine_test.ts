@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { serve, type Service } from "../../src/net/server.ts";
 import { doubleService } from "../../src/server/double.ts";
-import { runExchanges } from "../../src/bench/engine.ts";
+import { type Dial, runExchanges } from "../../src/bench/engine.ts";
 import { doubleWorkload } from "../../src/bench/double.ts";
 import type { ExchangeWorkload } from "../../src/bench/workload.ts";
 import { deadline } from "../_helpers.ts";
@@ -138,6 +138,66 @@ Deno.test("runExchanges() reports a server that closes, one that is silent, and 
   equal(refused.errorKinds[0].kind, "connect-refused");
   // A pause after each failure: a dead server is not hammered.
   ok(refused.errors <= 4, `${refused.errors} connection attempts in 120 ms`);
+});
+
+/** A dial that never connects: it ends only when its signal is aborted, and says how often. */
+function hangingDial(): { dial: Dial; attempts: () => number; ended: () => number } {
+  let attempts = 0;
+  let ended = 0;
+  const dial: Dial = (_address, _timeoutMs, signal) => {
+    attempts++;
+    return new Promise((_resolve, reject) => {
+      ok(signal, "the engine keeps the deadline of each attempt");
+      signal.addEventListener("abort", () => {
+        ended++;
+        reject(new DOMException("The signal has been aborted", "AbortError"));
+      }, { once: true });
+    });
+  };
+  return { dial, attempts: () => attempts, ended: () => ended };
+}
+
+Deno.test("runExchanges() ends a connection attempt at its deadline, and every attempt when stopped", async (t) => {
+  await t.step("an overdue attempt is a connect-timeout", async () => {
+    const hanging = hangingDial();
+    const result = await deadline(
+      runExchanges({
+        target: local(1),
+        workload: doubleWorkload(),
+        mode: "per-connection",
+        connections: 2,
+        durationMs: 150,
+        timeoutMs: 50,
+        dial: hanging.dial,
+      }).done,
+      5_000,
+      "the run to end",
+    );
+    equal(result.completed, 0);
+    deepEqual(result.errorKinds.map((e) => e.kind), ["connect-timeout"]);
+    match(result.errorKinds[0].example, /did not accept the connection within 50 ms/);
+    equal(hanging.ended(), hanging.attempts());
+  });
+
+  await t.step("a stop ends the attempts under way at once", async () => {
+    const hanging = hangingDial();
+    const controller = new AbortController();
+    const run = runExchanges({
+      target: local(1),
+      workload: doubleWorkload(),
+      connections: 3,
+      durationMs: 60_000,
+      timeoutMs: 60_000,
+      dial: hanging.dial,
+      signal: controller.signal,
+    });
+    controller.abort();
+    const result = await deadline(run.done, 5_000, "the run to stop");
+    ok(result.interrupted);
+    equal(result.errors, 0);
+    equal(hanging.attempts(), 3);
+    equal(hanging.ended(), 3);
+  });
 });
 
 Deno.test("runExchanges() stops early on abort and still returns its figures", async () => {
