@@ -11,6 +11,14 @@ const INITIAL_BYTES = 1024;
 const KEEP_BYTES = 64 * 1024;
 /** Shared by every outbox until it first has output: nothing is ever written to it. */
 const EMPTY = new Uint8Array(0);
+/**
+ * Buffers of `INITIAL_BYTES` handed back by outboxes that are done, for the
+ * next ones: a server with many short connections would otherwise allocate
+ * one per connection (a typed array's backing store costs about 1 µs).
+ */
+const pool: Uint8Array[] = [];
+/** At most this many pooled buffers are kept (256 KiB). */
+const POOL_MAX = 256;
 
 /** Where an {@linkcode Outbox} writes: a `Deno.Conn` or anything like it. */
 export interface ByteWriter {
@@ -129,6 +137,20 @@ export class Outbox {
     while (this.#writing !== null) await this.#writing;
   }
 
+  /**
+   * Once the outbox is done with (nothing being written): drops whatever is
+   * queued, refuses more, and hands its buffers on to the next outbox. A
+   * write under way keeps its buffer, and then nothing is handed on.
+   */
+  release(): void {
+    this.discard();
+    if (this.#writing !== null) return;
+    if (this.#fill.length === INITIAL_BYTES && pool.length < POOL_MAX) pool.push(this.#fill);
+    if (this.#spare.length === INITIAL_BYTES && pool.length < POOL_MAX) pool.push(this.#spare);
+    this.#fill = EMPTY;
+    this.#spare = EMPTY;
+  }
+
   /** Drops whatever is queued and refuses more. */
   discard(): void {
     this.#failed = true;
@@ -145,6 +167,10 @@ export class Outbox {
   #ensureCapacity(extra: number): void {
     const needed = this.#fillLength + extra;
     if (needed <= this.#fill.length) return;
+    if (this.#fillLength === 0 && needed <= INITIAL_BYTES && pool.length > 0) {
+      this.#fill = pool.pop()!;
+      return;
+    }
     const grown = new Uint8Array(Math.max(needed, this.#fill.length * 2, INITIAL_BYTES));
     grown.set(this.#fill.subarray(0, this.#fillLength));
     this.#fill = grown;

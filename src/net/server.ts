@@ -281,22 +281,21 @@ export class Server implements AsyncDisposable {
   }
 
   #admit(conn: Deno.TcpConn): void {
-    const remoteAddr = conn.remoteAddr;
-    const remote = formatAddress(remoteAddr);
+    const remoteAddr = conn.remoteAddr as Deno.NetAddr;
     let admitted = true;
     try {
       admitted = this.#options.admit?.(remoteAddr) ?? true;
     } catch (error) {
       admitted = false;
       this.#log.error("Access check failed for {remote}: {error}", {
-        remote,
+        remote: formatAddress(remoteAddr),
         error: describeError(error),
       });
     }
     if (!admitted) {
       this.stats.refused++;
       this.#log.warn("Refused {remote}: not allowed (refused so far: {refused})", {
-        remote,
+        remote: formatAddress(remoteAddr),
         refused: this.stats.refused,
       });
       try {
@@ -309,7 +308,7 @@ export class Server implements AsyncDisposable {
       this.#log.warn(
         "Refused {remote}: {open} connections open, the limit (refused so far: {refused})",
         {
-          remote,
+          remote: formatAddress(remoteAddr),
           open: this.#connections.size,
           refused: this.stats.refused,
         },
@@ -329,16 +328,13 @@ export class Server implements AsyncDisposable {
       this.#refusals.add(refusal);
       return;
     }
-    try {
-      conn.setNoDelay(true);
-    } catch { /* not fatal */ }
     this.stats.connections++;
     this.stats.open++;
     const connection = new Connection(
       this,
       conn,
       this.#nextId++,
-      remote,
+      remoteAddr,
       this.#service,
       this.#log,
     );
@@ -434,7 +430,8 @@ type State = "open" | "ending" | "closed";
 /** One connection's read loop and state; internal to the server core. */
 class Connection implements Peer {
   readonly id: number;
-  readonly remote: string;
+  readonly #remoteAddr: Deno.NetAddr;
+  #remote: string | null = null;
   readonly #server: Server;
   readonly #conn: Deno.TcpConn;
   readonly #service: Service;
@@ -469,14 +466,14 @@ class Connection implements Peer {
     server: Server,
     conn: Deno.TcpConn,
     id: number,
-    remote: string,
+    remoteAddr: Deno.NetAddr,
     service: Service,
     log: Logger,
   ) {
     this.#server = server;
     this.#conn = conn;
     this.id = id;
-    this.remote = remote;
+    this.#remoteAddr = remoteAddr;
     this.#service = service;
     this.#log = log;
     const options = server.options;
@@ -488,7 +485,7 @@ class Connection implements Peer {
       maxPendingBytes: options.maxPendingBytes,
       onOverflow: () => {
         this.#log.warn("Disconnecting {remote}: more than {limit} bytes of output waiting", {
-          remote,
+          remote: this.remote,
           limit: options.maxPendingBytes,
         });
         this.abort(`more than ${options.maxPendingBytes} bytes of output waiting`);
@@ -496,9 +493,17 @@ class Connection implements Peer {
       onError: (error) => this.abort(`write failed: ${describeIoFailure(error)}`),
       onWrite: isTracing()
         ? (bytes) =>
-          traceLogger.debug("write {remote} {bytes}", { remote, bytes: escapeBytes(bytes) })
+          traceLogger.debug("write {remote} {bytes}", {
+            remote: this.remote,
+            bytes: escapeBytes(bytes),
+          })
         : undefined,
     });
+  }
+
+  /** The peer's address, as `host:port` (made when first asked for: most connections never are). */
+  get remote(): string {
+    return this.#remote ??= formatAddress(this.#remoteAddr);
   }
 
   get pendingBytes(): number {
@@ -660,88 +665,105 @@ class Connection implements Peer {
   /** Serves the connection to its end. Never rejects. */
   async run(): Promise<void> {
     const server = this.#server;
-    const remote = this.remote;
     const tracing = isTracing();
-    if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote, id: this.id });
-    this.#log.debug("Connection from {remote} (#{id})", { remote, id: this.id });
-    // Made when the first read is: a connection the service ends at once never reads.
-    let buf = NO_BYTES;
-    const framer = this.#framer;
-    const flushMs = server.options.flushMs;
-    const onMessage = (message: Uint8Array, terminator: Terminator) => {
-      if (this.#state !== "open") return;
-      server.countMessage();
-      // #call's work without its closure: this runs for every message.
-      try {
-        this.#session.message?.(message, terminator);
-      } catch (error) {
-        this.#serviceFailed("message", error);
-      }
-    };
-    const onOversize = () => this.#oversize();
+    if (tracing) traceLogger.debug("accept {remote} (#{id})", { remote: this.remote, id: this.id });
+    this.#log.debug(
+      "Connection from {remote} (#{id})",
+      () => ({ remote: this.remote, id: this.id }),
+    );
     let pending: Promise<number | null> | null = null;
     let eof = false;
     try {
       this.#handling = true;
       try {
-        this.#session = this.#call("open", () => this.#service.open(this)) ?? {};
+        // #call's work without its closure: this runs for every connection.
+        this.#session = this.#service.open(this) ?? {};
+      } catch (error) {
+        this.#serviceFailed("open", error);
       } finally {
         this.#handling = false;
       }
       this.#outbox.flush();
-      while (this.#state === "open") {
-        if (buf === NO_BYTES) buf = new Uint8Array(FIRST_READ_BYTES);
-        pending ??= this.#conn.read(buf);
-        const result = framer?.inMessage
-          ? await this.#waitQuiet(pending, flushMs)
-          : await this.#wait(pending);
-        if (result === WOKEN) continue;
-        if (result === QUIET) {
-          // A quiet period ends the message under way.
+      // What follows is for a connection that reads: one the service ended
+      // at once (random) costs no read buffer, closures or socket option.
+      if (this.#state === "open") {
+        // Replies are small and each is written as soon as it is ready.
+        // A connection's first write is never held back by Nagle's delay,
+        // so this waits until there can be a second.
+        try {
+          this.#conn.setNoDelay(true);
+        } catch { /* not fatal */ }
+        const remote = tracing ? this.remote : "";
+        let buf = NO_BYTES;
+        const framer = this.#framer;
+        const flushMs = server.options.flushMs;
+        const onMessage = (message: Uint8Array, terminator: Terminator) => {
+          if (this.#state !== "open") return;
+          server.countMessage();
+          // #call's work without its closure: this runs for every message.
+          try {
+            this.#session.message?.(message, terminator);
+          } catch (error) {
+            this.#serviceFailed("message", error);
+          }
+        };
+        const onOversize = () => this.#oversize();
+        while (this.#state === "open") {
+          if (buf === NO_BYTES) buf = new Uint8Array(FIRST_READ_BYTES);
+          pending ??= this.#conn.read(buf);
+          const result = framer?.inMessage
+            ? await this.#waitQuiet(pending, flushMs)
+            : await this.#wait(pending);
+          if (result === WOKEN) continue;
+          if (result === QUIET) {
+            // A quiet period ends the message under way.
+            this.#handling = true;
+            try {
+              framer!.flush(onMessage);
+            } finally {
+              this.#handling = false;
+            }
+            this.#messageStartedAt = 0;
+            this.#outbox.flush();
+            continue;
+          }
+          pending = null;
+          if (result === null) {
+            eof = true;
+            this.#reason ??= "peer closed";
+            if (tracing) traceLogger.debug("eof {remote}", { remote });
+            framer?.flush(onMessage);
+            break;
+          }
+          this.#reads++;
+          this.#lastInputAt = performance.now();
+          const chunk = buf.subarray(0, result);
+          if (tracing) {
+            traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
+          }
           this.#handling = true;
           try {
-            framer!.flush(onMessage);
+            if (framer === null) {
+              server.countMessage();
+              this.#call("chunk", () => this.#session.chunk?.(chunk));
+            } else {
+              framer.push(chunk, onMessage, onOversize);
+              // "Started" is the first byte of the message still unfinished: an LF
+              // in this chunk ended the one before, so the current one began here.
+              if (!framer.inMessage) this.#messageStartedAt = 0;
+              else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
+                this.#messageStartedAt = this.#lastInputAt;
+              }
+            }
           } finally {
             this.#handling = false;
           }
-          this.#messageStartedAt = 0;
           this.#outbox.flush();
-          continue;
-        }
-        pending = null;
-        if (result === null) {
-          eof = true;
-          this.#reason ??= "peer closed";
-          if (tracing) traceLogger.debug("eof {remote}", { remote });
-          framer?.flush(onMessage);
-          break;
-        }
-        this.#reads++;
-        this.#lastInputAt = performance.now();
-        const chunk = buf.subarray(0, result);
-        if (tracing) {
-          traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
-        }
-        this.#handling = true;
-        try {
-          if (framer === null) {
-            server.countMessage();
-            this.#call("chunk", () => this.#session.chunk?.(chunk));
-          } else {
-            framer.push(chunk, onMessage, onOversize);
-            // "Started" is the first byte of the message still unfinished: an LF
-            // in this chunk ended the one before, so the current one began here.
-            if (!framer.inMessage) this.#messageStartedAt = 0;
-            else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
-              this.#messageStartedAt = this.#lastInputAt;
-            }
+          if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
+          if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) {
+            await this.#wait(this.#outbox.drained());
           }
-        } finally {
-          this.#handling = false;
         }
-        this.#outbox.flush();
-        if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
-        if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) await this.#wait(this.#outbox.drained());
       }
     } catch (error) {
       if (!isClosedError(error) || !this.#socketClosed) this.#reason ??= describeIoFailure(error);
@@ -752,13 +774,14 @@ class Connection implements Peer {
       this.#reason ??= describeIoFailure(error);
       this.#closeSocket();
     }
-    this.#call("close", () => this.#session.closed?.());
-    if (tracing) traceLogger.debug("close {remote}", { remote });
-    this.#log.debug("Closed {remote} (#{id}): {reason}", {
-      remote,
+    if (this.#session.closed) this.#call("close", () => this.#session.closed?.());
+    if (tracing) traceLogger.debug("close {remote}", { remote: this.remote });
+    this.#log.debug("Closed {remote} (#{id}): {reason}", () => ({
+      remote: this.remote,
       id: this.id,
       reason: this.#reason ?? "closed",
-    });
+    }));
+    this.#outbox.release();
   }
 
   #oversize(): void {
@@ -816,7 +839,7 @@ class Connection implements Peer {
     this.#state = "closed";
     this.#closeSocket();
     if (pending) await pending.catch(() => {});
-    await this.#outbox.drained();
+    if (this.#outbox.pendingBytes > 0) await this.#outbox.drained();
   }
 
   #setDeadline(ms: number, action: "abort" | "close"): void {

@@ -53,7 +53,10 @@ export function randomService(options: RandomServiceOptions = {}): Service {
       const numbers = drawRandomNumbers(random, draw);
       peer.sendText(formatRandomReply(numbers) + ending);
       peer.end();
-      log.debug("Sent {count} numbers to {remote}", { count: numbers.length, remote: peer.remote });
+      log.debug(
+        "Sent {count} numbers to {remote}",
+        () => ({ count: numbers.length, remote: peer.remote }),
+      );
       return {};
     },
   };
