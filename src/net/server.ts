@@ -131,6 +131,13 @@ const NO_BYTES = new Uint8Array(0);
  * connection shares one buffer.
  */
 const lingerBuffer = new Uint8Array(READ_BYTES);
+/**
+ * First read buffers of connections that are over, for new ones: a server
+ * with many short connections would otherwise allocate one per connection
+ * (a typed array's backing store costs about 1 µs). At most 256 are kept.
+ */
+const readBuffers: Uint8Array<ArrayBuffer>[] = [];
+const MAX_POOLED_READ_BUFFERS = 256;
 /** A quiet-period timer this much late means the process was busy, not the peer quiet. */
 const LATE_TIMER_MS = 10;
 /** What a connection's wait resolves to when `end()` or `abort()` interrupts it. */
@@ -673,6 +680,8 @@ class Connection implements Peer {
     );
     let pending: Promise<number | null> | null = null;
     let eof = false;
+    // Made when the first read is: a connection the service ends at once never reads.
+    let buf = NO_BYTES;
     try {
       this.#handling = true;
       try {
@@ -694,7 +703,6 @@ class Connection implements Peer {
           this.#conn.setNoDelay(true);
         } catch { /* not fatal */ }
         const remote = tracing ? this.remote : "";
-        let buf = NO_BYTES;
         const framer = this.#framer;
         const flushMs = server.options.flushMs;
         const onMessage = (message: Uint8Array, terminator: Terminator) => {
@@ -709,7 +717,7 @@ class Connection implements Peer {
         };
         const onOversize = () => this.#oversize();
         while (this.#state === "open") {
-          if (buf === NO_BYTES) buf = new Uint8Array(FIRST_READ_BYTES);
+          if (buf === NO_BYTES) buf = readBuffers.pop() ?? new Uint8Array(FIRST_READ_BYTES);
           pending ??= this.#conn.read(buf);
           const result = framer?.inMessage
             ? await this.#waitQuiet(pending, flushMs)
@@ -770,6 +778,10 @@ class Connection implements Peer {
     }
     try {
       await this.#finish(pending, eof);
+      // No read into it is under way any more: the next connection may have it.
+      if (buf.length === FIRST_READ_BYTES && readBuffers.length < MAX_POOLED_READ_BUFFERS) {
+        readBuffers.push(buf);
+      }
     } catch (error) {
       this.#reason ??= describeIoFailure(error);
       this.#closeSocket();

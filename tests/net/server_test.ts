@@ -122,6 +122,32 @@ Deno.test("serve() gives correct answers to many concurrent connections", async 
   equal(server.stats.messages, connections * requests);
 });
 
+Deno.test("serve() passes buffers from connection to connection without mixing their bytes", async () => {
+  await using server = serveDouble();
+  const port = server.addr.port;
+  // Long and short requests in turn, some ended by a newline and some only by
+  // the end of the stream: a short one must never see a long one's leftovers.
+  const requests = Array.from(
+    { length: 300 },
+    (_, i) => i % 2 ? String(i) : `${i}${"0".repeat(12)}`,
+  );
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(requests.map(async (request, i) => {
+      const conn = await connectLocal(port);
+      try {
+        // The reply ends as the request did (with a newline, or without).
+        const ending = i % 3 ? "\n" : "";
+        await send(conn, `${request}${ending}`);
+        await conn.closeWrite();
+        equal(await readAll(conn), `${doubleReply(encoder.encode(request))}${ending}`);
+      } finally {
+        closeQuietly(conn);
+      }
+    }));
+  }
+  equal(server.stats.connections, 900);
+});
+
 Deno.test("serve() reclaims idle connections while serving new clients", async () => {
   using log = new CapturedLog();
   await using server = serveDouble({ idleTimeoutMs: 300 });
