@@ -463,7 +463,7 @@ class ExchangeEngine {
         if (this.#over()) return;
         continue;
       }
-      const from = open ? await this.#due() : this.#over() ? -1 : this.#now();
+      const from = open ? await this.#due() : this.#next();
       if (from < 0) return;
       if (!await this.#exchange(worker, from)) await worker.close();
     }
@@ -472,12 +472,19 @@ class ExchangeEngine {
   async #perConnectionLoop(worker: Worker): Promise<void> {
     const open = this.#o.rate !== undefined;
     while (true) {
-      const from = open ? await this.#due() : this.#over() ? -1 : this.#now();
+      const from = open ? await this.#due() : this.#next();
       if (from < 0) return;
       if (!await this.#connect(worker)) continue;
       await this.#exchange(worker, from);
       await worker.close();
     }
+  }
+
+  /** Closed loop: the time the next request starts, or -1 once no new one may (one clock read). */
+  #next(): number {
+    if (this.#interrupted) return -1;
+    const now = this.#now();
+    return now >= this.#end ? -1 : now;
   }
 
   /** True once no new request may start. */
