@@ -102,6 +102,47 @@ Deno.test("runExchanges() counts wrong and malformed replies as errors by kind",
   match(malformed.errorKinds[0].example, /the reply is not an integer: "forty-two"/);
 });
 
+Deno.test("runExchanges() judges how a reply ends: CRLF, a second line, an over-long line", async (t) => {
+  /** A double server that answers each request as `reply` says. */
+  const answering = (reply: (double: number) => string): Service => ({
+    name: "answering",
+    open: (peer) => ({
+      message: (message) => void peer.sendText(reply(Number(decoder.decode(message)) * 2)),
+    }),
+  });
+  const run = async (service: Service) => {
+    await using server = serve(service, { port: 0, maxPendingBytes: 1 << 20 });
+    return await deadline(
+      runExchanges({
+        target: local(server.addr.port),
+        workload: doubleWorkload(),
+        connections: 2,
+        durationMs: 100,
+      }).done,
+      10_000,
+      "the run",
+    );
+  };
+
+  await t.step("a reply ended by CRLF is right", async () => {
+    const result = await run(answering((n) => `${n}\r\n`));
+    equal(result.errors, 0, JSON.stringify(result.errorKinds));
+    ok(result.completed > 0);
+  });
+
+  await t.step("two lines for one request are an extra reply", async () => {
+    const result = await run(answering((n) => `${n}\n${n}\n`));
+    equal(result.completed, 0);
+    deepEqual(result.errorKinds.map((e) => e.kind), ["extra-reply"]);
+  });
+
+  await t.step("a line past the reply limit is an oversize reply", async () => {
+    const result = await run(answering((n) => `${n}${"0".repeat(9000)}\n`));
+    equal(result.completed, 0);
+    deepEqual(result.errorKinds.map((e) => e.kind), ["oversize-reply"]);
+  });
+});
+
 Deno.test("runExchanges() reports a server that closes, one that is silent, and one that is gone", async () => {
   const closing: Service = { name: "closing", open: (peer) => ({ message: () => peer.end() }) };
   await using closer = serve(closing, { port: 0 });
