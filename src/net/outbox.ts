@@ -11,6 +11,8 @@ const INITIAL_BYTES = 1024;
 const KEEP_BYTES = 64 * 1024;
 /** Shared by every outbox until it first has output: nothing is ever written to it. */
 const EMPTY = new Uint8Array(0);
+/** Text up to this long is copied unit by unit when it is ASCII. */
+const SHORT_TEXT = 128;
 /**
  * Buffers of `INITIAL_BYTES` handed back by outboxes that are done, for the
  * next ones: a server with many short connections would otherwise allocate
@@ -118,7 +120,22 @@ export class Outbox {
     if (!this.#withinBound(text.length)) return false;
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
     this.#ensureCapacity(text.length * 3);
-    const { written } = encoder.encodeInto(text, this.#fill.subarray(this.#fillLength));
+    const fill = this.#fill;
+    const at = this.#fillLength;
+    if (text.length <= SHORT_TEXT) {
+      // A short reply, nearly always ASCII: copied here, cheaper than a call into the encoder.
+      let i = 0;
+      while (i < text.length) {
+        const unit = text.charCodeAt(i);
+        if (unit >= 0x80) break;
+        fill[at + i++] = unit;
+      }
+      if (i === text.length) {
+        this.#fillLength += i;
+        return true;
+      }
+    }
+    const { written } = encoder.encodeInto(text, fill.subarray(at));
     if (!this.#withinBound(written)) return false;
     this.#fillLength += written;
     return true;

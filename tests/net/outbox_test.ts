@@ -1,4 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
+import fc from "fast-check";
 import { type ByteWriter, Outbox } from "../../src/net/outbox.ts";
 
 const decoder = new TextDecoder();
@@ -97,4 +98,44 @@ Deno.test("Outbox.release() hands its buffers on, never one that a write still h
     equal(writer.text(), "hi\n");
     short.release();
   });
+});
+
+Deno.test("Outbox.pushText() writes any text as UTF-8, short or long, ASCII or not", async () => {
+  const texts = ["12\n", "héllo\n", "日本\n", "😀\n", "a".repeat(127) + "é", "b".repeat(300), ""];
+  for (const text of texts) {
+    const writer = copyingWriter();
+    const outbox = new Outbox(writer);
+    outbox.pushText("x");
+    outbox.pushText(text);
+    await outbox.drained();
+    equal(writer.text(), `x${text}`);
+    outbox.release();
+  }
+});
+
+Deno.test("Outbox.pushText() sends what TextEncoder would, for any text (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.string({ unit: "binary", maxLength: 200 }), { maxLength: 6 }),
+      async (texts) => {
+        const bytes: Uint8Array[] = [];
+        const outbox = new Outbox({
+          write(chunk) {
+            bytes.push(chunk.slice());
+            return Promise.resolve(chunk.length);
+          },
+        });
+        for (const text of texts) outbox.pushText(text);
+        await outbox.drained();
+        outbox.release();
+        const sent = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
+        let at = 0;
+        for (const b of bytes) {
+          sent.set(b, at);
+          at += b.length;
+        }
+        deepEqual(sent, new TextEncoder().encode(texts.join("")));
+      },
+    ),
+  );
 });
