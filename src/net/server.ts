@@ -628,15 +628,16 @@ class Connection implements Peer {
 
   /**
    * Waits for `promise`, for at most `ms` if given, or until end()/abort() wakes
-   * it. `#wake` is left set afterwards: waking a wait that is over resolves a
-   * race already settled, which does nothing, and saves a promise per read.
+   * it: whichever comes first settles the wait. `#wake` is left set afterwards:
+   * waking a wait that is over does nothing, and saves a closure per read. (One
+   * promise per wait, where `Promise.race` with a wake promise makes four.)
    */
   #wait<T>(promise: Promise<T>, ms?: number): Promise<T | typeof WOKEN | typeof QUIET> {
-    const woken = new Promise<typeof WOKEN>((resolve) => {
+    const waited = new Promise<T | typeof WOKEN>((resolve, reject) => {
       this.#wake = () => resolve(WOKEN);
+      promise.then(resolve, reject);
     });
-    const raced = Promise.race([promise, woken]);
-    return ms === undefined ? raced : within(raced, ms);
+    return ms === undefined ? waited : within(waited, ms);
   }
 
   /**
