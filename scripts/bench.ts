@@ -572,18 +572,20 @@ async function runScenarios(
   // Warmup, duration, connecting and the chat drain, with room to spare.
   const limitMs = settings.warmupMs + settings.durationMs + 30_000;
   for (const scenario of scenarios(settings).filter((s) => selected(settings, s.group))) {
-    const results: Record<ServerName, BenchResult[]> = { socklab: [], reference: [] };
-    const cpu: Record<ServerName, number[]> = { socklab: [], reference: [] };
-    for (let round = 0; round < settings.rounds; round++) {
-      // Alternate which goes first, so drift on a busy machine hits both alike.
-      const order: ServerName[] = round % 2 ? ["socklab", "reference"] : ["reference", "socklab"];
-      for (const name of order) {
-        // A fresh server for each round: no state carried from one load to the next, and
-        // rounds that are independent samples, not five looks at one process.
-        const server = await startServer(name, scenario.service, serverCore, machine);
-        try {
-          const target = `${HOST}:${server.port}`;
-          const cpuBefore = await cpuMs(server.pid);
+    // Fresh servers for each scenario: no state carried from one load to the next.
+    const servers = {
+      socklab: await startServer("socklab", scenario.service, serverCore, machine),
+      reference: await startServer("reference", scenario.service, serverCore, machine),
+    };
+    try {
+      const results: Record<ServerName, BenchResult[]> = { socklab: [], reference: [] };
+      const cpu: Record<ServerName, number[]> = { socklab: [], reference: [] };
+      for (let round = 0; round < settings.rounds; round++) {
+        // Alternate which goes first, so drift on a busy machine hits both alike.
+        const order: ServerName[] = round % 2 ? ["socklab", "reference"] : ["reference", "socklab"];
+        for (const name of order) {
+          const target = `${HOST}:${servers[name].port}`;
+          const cpuBefore = await cpuMs(servers[name].pid);
           let result: BenchResult;
           try {
             const threads = scenario.measuresErrors || loadThreads < 2
@@ -606,7 +608,7 @@ async function runScenarios(
             continue;
           }
           const served = result.completed + result.warmupCompleted;
-          const cpuUs = ((await cpuMs(server.pid) - cpuBefore) * 1000) / served;
+          const cpuUs = ((await cpuMs(servers[name].pid) - cpuBefore) * 1000) / served;
           results[name].push(result);
           cpu[name].push(cpuUs);
           const errors = result.errorKinds.map((e) => `${formatCount(e.count)} ${e.kind}`);
@@ -621,15 +623,16 @@ async function runScenarios(
               `${name}: ${result.errors} errors: ${JSON.stringify(result.errorKinds)}`,
             );
           }
-        } finally {
-          await server.stop();
         }
       }
+      rows.push(
+        ...scenario.rows(results),
+        ...cpuRows(scenario, results, cpu, loadThreads),
+      );
+    } finally {
+      await servers.socklab.stop();
+      await servers.reference.stop();
     }
-    rows.push(
-      ...scenario.rows(results),
-      ...cpuRows(scenario, results, cpu, loadThreads),
-    );
   }
   return rows;
 }
