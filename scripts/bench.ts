@@ -39,7 +39,7 @@ interface Settings {
 function parseArgs(args: string[]): Settings {
   const settings: Settings = {
     only: [],
-    rounds: 5,
+    rounds: 7,
     durationMs: 2000,
     warmupMs: 500,
     pin: true,
