@@ -148,6 +148,32 @@ Deno.test("serve() passes buffers from connection to connection without mixing t
   equal(server.stats.connections, 900);
 });
 
+Deno.test("serve() never closes a connection as idle before --idle-timeout has passed since its input", async () => {
+  await using server = serveDouble({ idleTimeoutMs: 300 });
+  const conns = await Promise.all(Array.from({ length: 3 }, () => connectLocal(server.addr.port)));
+  try {
+    const lastInput: number[] = [];
+    // Each client talks every 40 ms for a while, longer than the timeout and across several of
+    // the server's ticks (75 ms here), then falls silent.
+    await Promise.all(conns.map(async (conn, i) => {
+      const started = performance.now();
+      for (let r = 0; performance.now() - started < 400 + 100 * i; r++) {
+        await send(conn, `${r}\n`);
+        deepEqual(await readLines(conn, 1), [String(r * 2)]);
+        lastInput[i] = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+    }));
+    const closedAfter = await Promise.all(conns.map(async (conn, i) => {
+      equal(await readAll(conn, 5_000), "");
+      return performance.now() - lastInput[i];
+    }));
+    for (const ms of closedAfter) ok(ms >= 300, `closed ${ms.toFixed(0)} ms after the last input`);
+  } finally {
+    conns.forEach(closeQuietly);
+  }
+});
+
 Deno.test("serve() reclaims idle connections while serving new clients", async () => {
   using log = new CapturedLog();
   await using server = serveDouble({ idleTimeoutMs: 300 });
