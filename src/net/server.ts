@@ -545,11 +545,14 @@ class Connection implements Peer {
   #scheduleFlush(): void {
     if (this.#handling || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#outbox.flush();
-    });
+    queueMicrotask(this.#flushTask);
   }
+
+  /** The task #scheduleFlush queues: one per connection, not a closure per broadcast line. */
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#outbox.flush();
+  };
 
   end(): void {
     this.#endWith("ended by the service");
