@@ -136,25 +136,27 @@ export const timerSleep: Sleep = (ms, signal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-/** Opens a TCP connection with the shared `connect` (no Nagle delay: requests are small). */
+/**
+ * Opens a TCP connection for one request: Nagle's delay never holds back a
+ * connection's first and only write, so the socket is left as it comes.
+ */
+const oneShotDial = (
+  address: Address,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Deno.TcpConn> =>
+  signal
+    ? Deno.connect({ hostname: address.hostname, port: address.port, signal })
+    : connect(address, timeoutMs);
+
+/** Opens a TCP connection for request after request (no Nagle delay: requests are small). */
 export const tcpDial: Dial = async (address, timeoutMs, signal) => {
-  const conn = signal
-    ? await Deno.connect({ hostname: address.hostname, port: address.port, signal })
-    : await connect(address, timeoutMs);
+  const conn = await oneShotDial(address, timeoutMs, signal);
   try {
     conn.setNoDelay(true);
   } catch { /* not fatal */ }
   return conn;
 };
-
-/**
- * Opens a TCP connection for one request: Nagle's delay never holds back a
- * connection's first and only write, so the socket is left as it comes.
- */
-const oneShotDial: Dial = (address, timeoutMs, signal) =>
-  signal
-    ? Deno.connect({ hostname: address.hostname, port: address.port, signal })
-    : connect(address, timeoutMs);
 
 /** The error kind of a failed connect, read or write. */
 export function errorKind(error: unknown, connecting: boolean): string {
@@ -183,9 +185,9 @@ class Worker {
   connectingSince = -1;
   connectTimedOut = false;
   /**
-   * Ends the attempt under way when it is overdue or the run stops. One is
-   * kept while it is not used: a timer per attempt costs a tenth of the
-   * generator's CPU per connection.
+   * Ends the attempt under way when it is overdue or the run stops. One
+   * serves attempt after attempt until it is used: a timer per attempt cost
+   * about a tenth of the generator's CPU per connection.
    */
   dialer: AbortController | null = null;
   /** A read still under way after a quiet period ended a reply. */
