@@ -632,7 +632,7 @@ class Connection implements Peer {
   /**
    * Waits for `promise`, for at most `ms` if given, or until end()/abort() wakes
    * it: whichever comes first settles the wait. `#wake` is left set afterwards:
-   * waking a wait that is over does nothing, and saves a closure per read. (One
+   * waking a wait that is over does nothing, so it is never cleared. (One
    * promise per wait, where `Promise.race` with a wake promise makes four.)
    */
   #wait<T>(promise: Promise<T>, ms?: number): Promise<T | typeof WOKEN | typeof QUIET> {
