@@ -162,6 +162,8 @@ export const tcpDial: Dial = async (address, timeoutMs, signal) => {
 export function errorKind(error: unknown, connecting: boolean): string {
   if (error instanceof Deno.errors.TimedOut) return connecting ? "connect-timeout" : "timeout";
   if (error instanceof Deno.errors.ConnectionRefused) return "connect-refused";
+  // Every local port in use or in TIME_WAIT (a per-connection load closes first).
+  if (connecting && error instanceof Deno.errors.AddrNotAvailable) return "no-local-port";
   if (error instanceof Deno.errors.ConnectionReset) return "reset";
   if (
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.NotConnected ||

@@ -67,11 +67,12 @@ export function describeFailure(error: unknown, context: FailureContext = {}): s
     return `cannot listen on ${where}: address already in use`;
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
-    const doing = context.action === "listen"
-      ? "listen on"
-      : context.action === "connect"
-      ? "connect to"
-      : "use";
+    // connect(2) says this when no local port is free (each one in use, or
+    // in TIME_WAIT after a close), or when no local address can reach `where`.
+    if (context.action === "connect") {
+      return `cannot connect to ${where}: no free local port or address to connect from`;
+    }
+    const doing = context.action === "listen" ? "listen on" : "use";
     return `cannot ${doing} ${where}: address not available on this machine`;
   }
   if (error instanceof Deno.errors.ConnectionRefused) return `connection refused by ${where}`;

@@ -181,6 +181,28 @@ Deno.test("runExchanges() reports a server that closes, one that is silent, and 
   ok(refused.errors <= 4, `${refused.errors} connection attempts in 120 ms`);
 });
 
+Deno.test("engine: no free local port to connect from is an error of its own kind", async () => {
+  // What connect(2) says when every ephemeral port is in use or in TIME_WAIT.
+  const dial: Dial = () =>
+    Promise.reject(
+      new Deno.errors.AddrNotAvailable("Cannot assign requested address (os error 99)"),
+    );
+  const result = await runExchanges({
+    target: local(9),
+    workload: doubleWorkload(),
+    mode: "per-connection",
+    connections: 1,
+    durationMs: 60,
+    dial,
+  }).done;
+  equal(result.completed, 0);
+  deepEqual(result.errorKinds.map((e) => e.kind), ["no-local-port"]);
+  equal(
+    result.errorKinds[0].example,
+    "cannot connect to 127.0.0.1:9: no free local port or address to connect from",
+  );
+});
+
 /** A dial that never connects: it ends only when its signal is aborted, and says how often. */
 function hangingDial(): { dial: Dial; attempts: () => number; ended: () => number } {
   let attempts = 0;

@@ -10,7 +10,7 @@ Deno.test("describeFailure says what could not be done where", () => {
   );
   equal(
     describeFailure(unavailable, { action: "connect", address: "10.1.2.3:9001" }),
-    "cannot connect to 10.1.2.3:9001: address not available on this machine",
+    "cannot connect to 10.1.2.3:9001: no free local port or address to connect from",
   );
 });
 
