@@ -123,6 +123,12 @@ const READ_BYTES = 8 * 1024;
 const HIGH_WATER_BYTES = 64 * 1024;
 /** The longest interval between timeout checks; shorter when a timeout is short. */
 const TICK_MS = 250;
+/**
+ * How long accepts must stay at a trickle after a burst of short connections
+ * before its memory is handed back: a shorter lull is only a pause between
+ * bursts (see {@linkcode CrowdWatch}).
+ */
+const BURST_QUIET_MS = 5_000;
 const LF = 10;
 /** Nothing to read into yet. */
 const NO_BYTES = new Uint8Array(0);
@@ -221,7 +227,6 @@ export class Server implements AsyncDisposable {
       admit: options.admit,
     };
     this.#log = getLogger(["socklab", "server", service.name]);
-    this.#crowd = new CrowdWatch(this.#options.returnMemoryAfter);
     this.#listener = Deno.listen({
       hostname: this.#options.hostname,
       port: this.#options.port,
@@ -235,6 +240,10 @@ export class Server implements AsyncDisposable {
       this.#options.lingerMs,
     ].filter((ms) => ms > 0);
     const tickMs = Math.max(10, Math.min(TICK_MS, ...timeouts.map((ms) => ms / 4)));
+    this.#crowd = new CrowdWatch(
+      this.#options.returnMemoryAfter,
+      Math.ceil(BURST_QUIET_MS / tickMs),
+    );
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.finished = this.#acceptLoop();
   }

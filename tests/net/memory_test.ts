@@ -48,3 +48,18 @@ Deno.test("CrowdWatch triggers once after a burst of short connections, when acc
   // A steady churn never pauses: it never triggers.
   for (let tick = 0; tick < 1000; tick++) equal(watch.update(3, accepted += 50), false);
 });
+
+Deno.test("CrowdWatch waits out a lull between bursts before it triggers", () => {
+  const watch = new CrowdWatch(1000, 4);
+  let accepted = 0;
+  const burst = () => {
+    for (let tick = 0; tick < 60; tick++) equal(watch.update(2, accepted += 100), false);
+  };
+  burst();
+  // Three quiet ticks, then the next burst: a lull, not the end.
+  for (let tick = 0; tick < 3; tick++) equal(watch.update(0, accepted += 2), false);
+  burst();
+  for (let tick = 0; tick < 3; tick++) equal(watch.update(0, accepted), false);
+  equal(watch.update(0, accepted), true, "the fourth quiet tick in a row");
+  for (let tick = 0; tick < 10; tick++) equal(watch.update(0, accepted), false, "once only");
+});
