@@ -19,6 +19,12 @@ const MAIN = `${ROOT}main.ts`;
 const REFERENCE = `${ROOT}scripts/reference_server.ts`;
 /** The unmeasured load each fresh server gets before the rounds. */
 const SERVER_WARMUP_MS = 500;
+/**
+ * Local ports below which a load that closes first spends much of its CPU
+ * finding one to reuse among those in TIME_WAIT (Linux's default range has
+ * 28,232; the widest, 1024-65535, has 64,512). See docs/PERFORMANCE.md.
+ */
+const FEW_LOCAL_PORTS = 60_000;
 const HOST = "127.0.0.1";
 const READY = /listening on 127\.0\.0\.1:(\d+)\s*$/;
 const IDLE_CONNECTIONS = 10_000;
@@ -67,6 +73,8 @@ interface Machine {
   memory: string;
   openFiles: number;
   taskset: boolean;
+  /** Linux's ephemeral port range (`net.ipv4.ip_local_port_range`), or null if unknown. */
+  localPorts: { low: number; high: number } | null;
 }
 
 /** Reads a /proc file (through `cat`: Deno reads /proc only with --allow-all). */
@@ -94,13 +102,20 @@ async function describeMachine(): Promise<Machine> {
   const meminfo = await readText("/proc/meminfo");
   const limits = await readText("/proc/self/limits");
   const kb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
+  const ports = /^(\d+)\s+(\d+)/.exec(await readText("/proc/sys/net/ipv4/ip_local_port_range"));
   return {
     cores: navigator.hardwareConcurrency,
     cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1].trim() ?? Deno.build.arch,
     memory: kb > 0 ? `${(kb / 1024 / 1024).toFixed(1)} GiB` : "unknown",
     openFiles: Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 1024),
     taskset: Deno.build.os === "linux" && await commandWorks("taskset", ["-c", "0", "true"]),
+    localPorts: ports ? { low: Number(ports[1]), high: Number(ports[2]) } : null,
   };
+}
+
+function fewLocalPorts(machine: Machine): boolean {
+  const ports = machine.localPorts;
+  return ports !== null && ports.high - ports.low + 1 < FEW_LOCAL_PORTS;
 }
 
 // ---------------------------------------------------------------- processes
@@ -358,6 +373,11 @@ interface Scenario {
   /** `socklab bench` arguments after SERVICE HOST:PORT. */
   args: string[];
   /**
+   * The load closes each connection first, so its local ports wait in
+   * TIME_WAIT and each connect must search for one it may reuse.
+   */
+  loadClosesFirst?: boolean;
+  /**
    * Errors are what the scenario measures (chat: lost, merged, corrupted
    * lines): they are counted and shown, and the bench goes on. Otherwise a
    * single error stops the bench: a wrong reply is a bug, not a figure.
@@ -508,6 +528,7 @@ function scenarios(settings: Settings): Scenario[] {
       service: "double",
       unit: "connection",
       args: ["--mode", "per-connection", "-c", "8", ...timing],
+      loadClosesFirst: true,
       rows: (r) => [
         {
           group: perConnection,
@@ -643,7 +664,7 @@ async function runScenarios(
       }
       rows.push(
         ...scenario.rows(results),
-        ...cpuRows(scenario, results, cpu, loadThreads),
+        ...cpuRows(scenario, results, cpu, loadThreads, fewLocalPorts(machine)),
       );
     } finally {
       await servers.socklab.stop();
@@ -673,6 +694,7 @@ function cpuRows(
   results: Record<ServerName, BenchResult[]>,
   cpu: Record<ServerName, number[]>,
   loadThreads: number,
+  fewLocalPorts: boolean,
 ): Row[] {
   const group = scenario.group;
   const serverUs = { socklab: median(cpu.socklab), reference: median(cpu.reference) };
@@ -707,6 +729,11 @@ function cpuRows(
     loadRow,
   );
   const headroom = rate(results.reference) / capacity.socklab;
+  const why = [
+    // One load thread spends about what one server core does per exchange: loopback TCP's cost.
+    loadThreads < 2 ? "one core for the load" : "",
+    scenario.loadClosesFirst && fewLocalPorts ? "connect's search for a free local port" : "",
+  ].filter((reason) => reason !== "");
   rows.push({
     group,
     what: "load on the reference ÷ socklab capacity",
@@ -715,10 +742,10 @@ function cpuRows(
     format: (x) => `${x.toFixed(2)}×`,
     absolute: true,
     target: { text: "≥ 1.00", met: headroom >= 1 },
-    note: headroom >= 1 ? "(the generator is not the limit)" : loadThreads < 2
-      // One load thread spends about what one server core does per exchange: loopback TCP's cost.
-      ? "(the generator is the limit: one core for the load; see docs/PERFORMANCE.md)"
-      : "(the generator is the limit)",
+    note: headroom >= 1
+      ? "(the generator is not the limit)"
+      : `(the generator is the limit${why.length > 0 ? `: ${why.join(", and ")}` : ""}; ` +
+        "see docs/PERFORMANCE.md)",
   });
   return rows;
 }
@@ -825,7 +852,10 @@ async function main(args: string[]): Promise<void> {
   const started = performance.now();
   log(
     `machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memory} memory, ` +
-      `open files limit ${machine.openFiles}`,
+      `open files limit ${machine.openFiles}` +
+      (machine.localPorts
+        ? `, local ports ${machine.localPorts.low}-${machine.localPorts.high}`
+        : ""),
   );
   log(
     pinned
