@@ -85,29 +85,36 @@ export async function returnMemory(): Promise<MemoryReturned | null> {
  *   collection, and at most half of it (5,000 idle connections reclaimed by
  *   the idle timeout);
  * - a burst: at least five times `threshold` accepted since the last
- *   collection, then `quietTicks` ticks in a row with a trickle at most
- *   (`threshold` / 100 accepted each: 20,000 short connections, each closed
- *   at once, then a pause).
+ *   collection, then a quiet spell: over the last `quietTicks` ticks, a
+ *   trickle of accepts at most (`threshold` / 25 a second on average: 40 a
+ *   second for the default 1,000; 20,000 short connections, each closed at
+ *   once, then a pause).
  *
- * A steady churn of short connections (a few open at a time, accepted on
- * every tick) triggers neither. Nor does a lull between bursts shorter than
- * `quietTicks`: memory handed back there is grown again by the next burst,
- * and that costs more than it saves (measured: a collection in each 3 s lull
- * between 2 s bursts of short connections made each burst about 10% slower,
- * the heap growing from 8 to 70 MiB again every time).
+ * A steady churn of short connections (a few open at a time, more than a
+ * trickle accepted) triggers neither. Nor does a lull between bursts shorter
+ * than the quiet spell: memory handed back there is grown again by the next
+ * burst, and that costs more than it saves (measured: a collection in each
+ * 3 s lull between 2 s bursts of short connections made each burst about 10%
+ * slower, the heap growing from 8 to 70 MiB again every time).
  */
 export class CrowdWatch {
   readonly #threshold: number;
-  readonly #quietTicks: number;
+  /** Accepted so far at each of the last `quietTicks` ticks (a ring). */
+  readonly #history: Float64Array;
+  /** Accepts a quiet spell may hold. */
+  readonly #trickle: number;
+  #ticks = 0;
   #peak = 0;
   #acceptedAtLast = 0;
-  #acceptedAtTick = 0;
-  #quiet = 0;
 
-  /** `threshold` 0 never triggers. */
-  constructor(threshold: number, quietTicks = 1) {
+  /**
+   * `threshold` 0 never triggers. The quiet spell lasts `quietTicks` ticks of
+   * `tickMs` each: one tick of 250 ms unless told.
+   */
+  constructor(threshold: number, quietTicks = 1, tickMs = 250) {
     this.#threshold = threshold;
-    this.#quietTicks = Math.max(1, quietTicks);
+    this.#history = new Float64Array(Math.max(1, Math.ceil(quietTicks)));
+    this.#trickle = (threshold / 25) * (this.#history.length * tickMs) / 1000;
   }
 
   /**
@@ -115,13 +122,13 @@ export class CrowdWatch {
    * should be returned.
    */
   update(open: number, accepted = 0): boolean {
-    // Quiet: a trickle at most (a client now and then), not the burst's pace.
-    const quiet = accepted - this.#acceptedAtTick <= this.#threshold / 100;
-    this.#quiet = quiet ? this.#quiet + 1 : 0;
-    this.#acceptedAtTick = accepted;
+    // Accepted so far as of `quietTicks` ticks ago (0 before there were that many).
+    const slot = this.#ticks++ % this.#history.length;
+    const acceptedSpellAgo = this.#history[slot];
+    this.#history[slot] = accepted;
     if (this.#threshold <= 0) return false;
     const crowdGone = this.#peak - open >= this.#threshold && open <= this.#peak / 2;
-    const burstOver = this.#quiet >= this.#quietTicks &&
+    const burstOver = accepted - acceptedSpellAgo <= this.#trickle &&
       accepted - this.#acceptedAtLast >= 5 * this.#threshold;
     if (open > this.#peak) this.#peak = open;
     if (!crowdGone && !burstOver) return false;

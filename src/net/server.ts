@@ -243,6 +243,7 @@ export class Server implements AsyncDisposable {
     this.#crowd = new CrowdWatch(
       this.#options.returnMemoryAfter,
       Math.ceil(BURST_QUIET_MS / tickMs),
+      tickMs,
     );
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.finished = this.#acceptLoop();

@@ -63,3 +63,39 @@ Deno.test("CrowdWatch waits out a lull between bursts before it triggers", () =>
   equal(watch.update(0, accepted), true, "the fourth quiet tick in a row");
   for (let tick = 0; tick < 10; tick++) equal(watch.update(0, accepted), false, "once only");
 });
+
+Deno.test("CrowdWatch takes a trickle on average over the quiet spell, not tick by tick", () => {
+  // 4 ticks of 250 ms: at most 40 accepts (1000 / 25 a second, for 1 s).
+  const watch = new CrowdWatch(1000, 4);
+  let accepted = 0;
+  for (let tick = 0; tick < 60; tick++) equal(watch.update(2, accepted += 100), false);
+  // Light traffic after the burst, uneven: 15, 3, 15, 3 … (36 per 4 ticks).
+  for (let tick = 0; tick < 3; tick++) equal(watch.update(1, accepted += tick % 2 ? 3 : 15), false);
+  equal(watch.update(1, accepted += 3), true);
+  // More than a trickle never triggers: 11 per tick is 44 per spell.
+  for (let tick = 0; tick < 60; tick++) equal(watch.update(2, accepted += 100), false);
+  for (let tick = 0; tick < 100; tick++) equal(watch.update(1, accepted += 11), false);
+});
+
+Deno.test("CrowdWatch's trickle is a rate: the same whatever the tick", () => {
+  // A 5 s quiet spell of 250 ms ticks and of 10 ms ticks: at most 200 accepts (40 a second).
+  for (const tickMs of [250, 10]) {
+    const ticks = 5000 / tickMs;
+    const steady = new CrowdWatch(1000, ticks, tickMs);
+    let accepted = 0;
+    steady.update(0, accepted += 6000);
+    // 50 a second is more than a trickle at either tick.
+    for (let t = 0; t < 3 * ticks; t++) {
+      equal(steady.update(1, accepted += (50 * tickMs) / 1000), false, `${tickMs} ms ticks`);
+    }
+    const quiet = new CrowdWatch(1000, ticks, tickMs);
+    accepted = 0;
+    quiet.update(0, accepted += 6000);
+    let fired = -1;
+    // 30 a second is a trickle: it fires once the burst is a whole spell behind.
+    for (let t = 0; t < 3 * ticks && fired < 0; t++) {
+      if (quiet.update(1, accepted += (30 * tickMs) / 1000)) fired = t;
+    }
+    equal(fired, ticks - 1, `${tickMs} ms ticks`);
+  }
+});

@@ -687,6 +687,19 @@ Deno.test("serve() returns memory once a crowd of connections has gone", async (
   await exchange(port, [21]);
 });
 
+Deno.test("serve() returns memory after a burst of short connections once accepts have paused for 5 s", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble({ returnMemoryAfter: 20 });
+  // Five times the threshold, one connection at a time: a burst, never a crowd.
+  for (let i = 0; i < 100; i++) await exchange(server.addr.port, [i]);
+  const burstEnded = performance.now();
+  await log.waitFor(/DEBUG .*Returned memory: heap [\d.]+ -> [\d.]+ MiB/, 10_000);
+  const quietMs = performance.now() - burstEnded;
+  // The quiet spell is 5 s of ticks; the last few accepts may fall within one tick's trickle.
+  ok(quietMs >= 4_500, `memory handed back ${quietMs.toFixed(0)} ms after the burst`);
+  equal(server.stats.memoryReturns, 1);
+});
+
 Deno.test("serve() delivers a speak-first service's output whole to a peer that sent first", async () => {
   const speaker: Service = {
     name: "speaker",
