@@ -210,15 +210,42 @@ class Worker {
     this.framer = new LineFramer({ maxMessageBytes: maxReplyBytes });
   }
 
-  /** Reads one framed reply and judges it. */
-  async readLine(conn: BenchConn, flushMs: number): Promise<Reply> {
+  /**
+   * True when the next read may be judged by {@linkcode Worker.judgeWhole}:
+   * nothing of a reply held back and no read left under way.
+   */
+  get readsFresh(): boolean {
+    return this.pending === null && this.framer.pendingBytes === 0;
+  }
+
+  /**
+   * The common case, without the framer: the whole reply, alone, in the `n`
+   * bytes of one fresh read. Undefined when that read holds anything else.
+   */
+  judgeWhole(n: number | null): Reply | undefined {
+    const buf = this.buf;
+    if (n === null || buf[n - 1] !== LF || buf.indexOf(LF) !== n - 1) return undefined;
+    const end = n > 1 && buf[n - 2] === CR ? n - 2 : n - 1;
+    if (end > this.framer.maxMessageBytes) return Reply.Oversize;
+    this.failure = this.client.check(buf.subarray(0, end));
+    return this.failure === null ? Reply.Right : Reply.Wrong;
+  }
+
+  /**
+   * Reads one framed reply and judges it. `first` is the result of a fresh
+   * read already made into `buf`, when the caller made one.
+   */
+  async readLine(conn: BenchConn, flushMs: number, first?: number | null): Promise<Reply> {
     this.replies = 0;
     this.failure = null;
     const framer = this.framer;
     const buf = this.buf;
     while (true) {
       let n: number | null;
-      if (framer.pendingBytes > 0) {
+      if (first !== undefined) {
+        n = first;
+        first = undefined;
+      } else if (framer.pendingBytes > 0) {
         // Part of a reply with no newline yet: the quiet period ends it.
         this.pending ??= conn.read(buf);
         const result = await within(this.pending, flushMs);
@@ -233,12 +260,9 @@ class Worker {
         this.pending = null;
       } else {
         n = await conn.read(buf);
-        // The common case, without the framer: the whole reply, alone, in one read.
-        if (n !== null && this.replies === 0 && buf[n - 1] === LF && buf.indexOf(LF) === n - 1) {
-          const end = n > 1 && buf[n - 2] === CR ? n - 2 : n - 1;
-          if (end > framer.maxMessageBytes) return Reply.Oversize;
-          this.failure = this.client.check(buf.subarray(0, end));
-          return this.failure === null ? Reply.Right : Reply.Wrong;
+        if (this.replies === 0) {
+          const whole = this.judgeWhole(n);
+          if (whole !== undefined) return whole;
         }
       }
       if (n === null) {
@@ -562,51 +586,61 @@ class ExchangeEngine {
   }
 
   /**
-   * Sends one request on the worker's connection and judges the reply.
-   * Returns whether the connection can carry another request.
+   * Sends a request on the worker's connection and judges the reply; in a
+   * closed persistent loop, request after request until the run is over, in
+   * this one call (an async call less per request). Returns whether the
+   * connection can carry another request.
    */
   async #exchange(worker: Worker, from: number): Promise<boolean> {
     const conn = worker.conn!;
-    const request = worker.client.request();
-    // Closed loop: `from` is the time just read. Open loop: it may lie in the past.
-    worker.busySince = this.#o.rate === undefined ? from : this.#now();
-    let reply: Reply;
-    try {
-      let offset = 0;
-      while (offset < request.length) {
-        offset += await conn.write(offset === 0 ? request : request.subarray(offset));
+    const repeat = !this.#perConnection && this.#o.rate === undefined;
+    for (; from >= 0; from = repeat ? this.#next() : -1) {
+      const request = worker.client.request();
+      // Closed loop: `from` is the time just read. Open loop: it may lie in the past.
+      worker.busySince = this.#o.rate === undefined ? from : this.#now();
+      let reply: Reply;
+      try {
+        let offset = 0;
+        while (offset < request.length) {
+          offset += await conn.write(offset === 0 ? request : request.subarray(offset));
+        }
+        if (!this.#lines) reply = await worker.readToEnd(conn, this.#maxReplyBytes);
+        else if (worker.readsFresh) {
+          // The common case read here, not in readLine: an async call less per request.
+          const n = await conn.read(worker.buf);
+          worker.failure = null;
+          reply = worker.judgeWhole(n) ?? await worker.readLine(conn, this.#o.flushMs, n);
+        } else reply = await worker.readLine(conn, this.#o.flushMs);
+      } catch (error) {
+        worker.busySince = -1;
+        if (this.#interrupted) return false;
+        if (worker.timedOut) {
+          this.#aggregator.failure(
+            "reply-timeout",
+            `${this.#address} did not reply within ${this.#o.timeoutMs} ms`,
+            this.#now(),
+          );
+        } else {
+          this.#aggregator.failure(
+            errorKind(error, false),
+            describeFailure(error, { address: this.#address }),
+            this.#now(),
+          );
+        }
+        return false;
       }
-      reply = this.#lines
-        ? await worker.readLine(conn, this.#o.flushMs)
-        : await worker.readToEnd(conn, this.#maxReplyBytes);
-    } catch (error) {
       worker.busySince = -1;
-      if (this.#interrupted) return false;
-      if (worker.timedOut) {
-        this.#aggregator.failure(
-          "reply-timeout",
-          `${this.#address} did not reply within ${this.#o.timeoutMs} ms`,
-          this.#now(),
-        );
-      } else {
-        this.#aggregator.failure(
-          errorKind(error, false),
-          describeFailure(error, { address: this.#address }),
-          this.#now(),
-        );
+      const at = this.#now();
+      if (reply === Reply.Right) {
+        this.#aggregator.success(at - from, at);
+        continue;
       }
-      return false;
+      if (this.#interrupted) return false;
+      const failure = this.#replyFailure(reply, worker);
+      this.#aggregator.failure(failure.kind, failure.detail, at);
+      return reply === Reply.Wrong;
     }
-    worker.busySince = -1;
-    const at = this.#now();
-    if (reply === Reply.Right) {
-      this.#aggregator.success(at - from, at);
-      return true;
-    }
-    if (this.#interrupted) return false;
-    const failure = this.#replyFailure(reply, worker);
-    this.#aggregator.failure(failure.kind, failure.detail, at);
-    return reply === Reply.Wrong;
+    return true;
   }
 
   #replyFailure(reply: Reply, worker: Worker): Failure {
