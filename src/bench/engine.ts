@@ -517,10 +517,9 @@ class ExchangeEngine {
     }
   }
 
-  /** Closed loop: the time the next request starts, or -1 once no new one may (one clock read). */
-  #next(): number {
+  /** Closed loop: the time the next request starts (`now`), or -1 once no new one may. */
+  #next(now = this.#now()): number {
     if (this.#interrupted) return -1;
-    const now = this.#now();
     return now >= this.#end ? -1 : now;
   }
 
@@ -594,7 +593,7 @@ class ExchangeEngine {
   async #exchange(worker: Worker, from: number): Promise<boolean> {
     const conn = worker.conn!;
     const repeat = !this.#perConnection && this.#o.rate === undefined;
-    for (; from >= 0; from = repeat ? this.#next() : -1) {
+    while (from >= 0) {
       const request = worker.client.request();
       // Closed loop: `from` is the time just read. Open loop: it may lie in the past.
       worker.busySince = this.#o.rate === undefined ? from : this.#now();
@@ -633,6 +632,8 @@ class ExchangeEngine {
       const at = this.#now();
       if (reply === Reply.Right) {
         this.#aggregator.success(at - from, at);
+        // The next request starts as this one ends: one clock read for both (80 ns each here).
+        from = repeat ? this.#next(at) : -1;
         continue;
       }
       if (this.#interrupted) return false;
