@@ -694,7 +694,7 @@ function cpuRows(
   results: Record<ServerName, BenchResult[]>,
   cpu: Record<ServerName, number[]>,
   loadThreads: number,
-  fewLocalPorts: boolean,
+  narrowPortRange: boolean,
 ): Row[] {
   const group = scenario.group;
   const serverUs = { socklab: median(cpu.socklab), reference: median(cpu.reference) };
@@ -732,7 +732,7 @@ function cpuRows(
   const why = [
     // One load thread spends about what one server core does per exchange: loopback TCP's cost.
     loadThreads < 2 ? "one core for the load" : "",
-    scenario.loadClosesFirst && fewLocalPorts ? "connect's search for a free local port" : "",
+    scenario.loadClosesFirst && narrowPortRange ? "connect's search for a free local port" : "",
   ].filter((reason) => reason !== "");
   rows.push({
     group,

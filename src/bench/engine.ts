@@ -607,7 +607,6 @@ class ExchangeEngine {
         else if (worker.readsFresh) {
           // The common case read here, not in readLine: an async call less per request.
           const n = await conn.read(worker.buf);
-          worker.failure = null;
           reply = worker.judgeWhole(n) ?? await worker.readLine(conn, this.#o.flushMs, n);
         } else reply = await worker.readLine(conn, this.#o.flushMs);
       } catch (error) {

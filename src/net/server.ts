@@ -90,8 +90,10 @@ export interface ServeOptions {
   lingerMs?: number;
   /**
    * When this many connections have closed since the most open at once (and
-   * at most half as many are left), run one memory-reducing collection so the
-   * process hands their memory back at once; 0 never. @default {1000}
+   * at most half as many are left), or five times this many have been
+   * accepted and accepts have then stayed at a trickle for 5 s, run one
+   * memory-reducing collection so the process hands their memory back at
+   * once; 0 never. @default {1000}
    */
   returnMemoryAfter?: number;
   /** Decides whether a peer may connect (access control); refused peers are closed at once. */
