@@ -155,6 +155,16 @@ function isClosedError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
 
+/**
+ * An accept that failed for that one connection only: Deno asks a connection
+ * reset before it was accepted for its peer's address, and gets ENOTCONN.
+ */
+function isGoneBeforeAccept(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -288,6 +298,14 @@ export class Server implements AsyncDisposable {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#draining || isClosedError(error)) break;
+        if (isGoneBeforeAccept(error)) {
+          // The peer reset before its turn came: that connection is used up,
+          // the next one is not, so no back-off.
+          this.#log.debug("A peer reset before it was accepted: {error}", {
+            error: describeError(error),
+          });
+          continue;
+        }
         // Out of file descriptors and the like: say so, back off, keep serving.
         this.#log.warn("Cannot accept a connection: {error}", { error: describeError(error) });
         await new Promise((resolve) => setTimeout(resolve, 100));

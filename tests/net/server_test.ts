@@ -260,6 +260,28 @@ Deno.test("serve() survives a peer that resets mid-message, with one log line", 
   await exchange(server.addr.port, [8]);
 });
 
+Deno.test("serve() keeps accepting at full speed while peers reset before being accepted", async () => {
+  using log = new CapturedLog();
+  await using server = serveDouble();
+  // SO_LINGER 0 closes with a reset, before the server's accept has run.
+  const script = `
+import socket, struct, sys
+for _ in range(50):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`;
+  const output = await new Deno.Command("python3", {
+    args: ["-c", script, String(server.addr.port)],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  await exchange(server.addr.port, [21]);
+  await log.waitFor(/reset before it was accepted/);
+  deepEqual(log.matching(/WARN|Cannot accept/), []);
+});
+
 Deno.test("serve() answers a peer that half-closes after sending, then closes", async () => {
   using log = new CapturedLog();
   await using server = serveDouble();
