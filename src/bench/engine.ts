@@ -250,7 +250,7 @@ class Worker {
         this.pending ??= conn.read(buf);
         const result = await within(this.pending, flushMs);
         if (result === TIMEOUT) {
-          framer.flush(this.onMessage);
+          if (!framer.flush(this.onMessage)) return Reply.Oversize;
           break;
         }
         this.pending = null;
@@ -266,7 +266,7 @@ class Worker {
         }
       }
       if (n === null) {
-        framer.flush(this.onMessage);
+        if (!framer.flush(this.onMessage)) return Reply.Oversize;
         if (this.replies === 0) return Reply.Closed;
         break;
       }

@@ -107,7 +107,7 @@ export async function* readLines(
   while (true) {
     const n = await reader.read(buf);
     if (n === null) {
-      framer.flush(keep);
+      framer.flush(keep, onTooLong);
       yield* lines;
       return;
     }

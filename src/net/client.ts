@@ -113,21 +113,23 @@ export class MessageReader {
       const wait = partial ? Math.min(this.#flushMs, left) : left;
       const n = await this.#read(wait);
       if (n === "timeout") {
-        if (partial && wait === this.#flushMs) this.#framer.flush(keep);
+        if (partial && wait === this.#flushMs && !this.#framer.flush(keep)) throw this.#tooLong();
         continue;
       }
       if (n === null) {
         this.#eof = true;
-        this.#framer.flush(keep);
+        if (!this.#framer.flush(keep)) throw this.#tooLong();
         continue;
       }
-      if (!this.#framer.push(this.#buf.subarray(0, n), keep)) {
-        throw new RangeError(
-          `${this.#remote} sent a message longer than ${this.#framer.maxMessageBytes} bytes`,
-        );
-      }
+      if (!this.#framer.push(this.#buf.subarray(0, n), keep)) throw this.#tooLong();
     }
     return this.#queue.shift()!;
+  }
+
+  #tooLong(): RangeError {
+    return new RangeError(
+      `${this.#remote} sent a message longer than ${this.#framer.maxMessageBytes} bytes`,
+    );
   }
 
   /** Everything until end of stream, as one byte array (bounded by `maxBytes`). */

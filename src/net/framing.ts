@@ -42,9 +42,11 @@ export function withTerminator(bytes: Uint8Array, terminator: Terminator): Uint8
 
 /**
  * Receives one framed message. `message` is a view that is only valid for the
- * duration of the call: copy it to keep it.
+ * duration of the call: copy it to keep it. Returning `false` pauses
+ * {@linkcode LineFramer.push} after this message: the rest of the chunk waits
+ * in {@linkcode LineFramer.takeRest}.
  */
-export type MessageHandler = (message: Uint8Array, terminator: Terminator) => void;
+export type MessageHandler = (message: Uint8Array, terminator: Terminator) => unknown;
 
 /** Options for {@linkcode LineFramer}. */
 export interface LineFramerOptions {
@@ -93,6 +95,7 @@ export class LineFramer {
   #partialLength = 0;
   #overflowed = false;
   #skipping = false;
+  #rest: Uint8Array | null = null;
   readonly #skipOversize: boolean;
 
   /** Throws a RangeError for a size limit that is not a positive integer. */
@@ -180,23 +183,47 @@ export class LineFramer {
         this.#skipping = false;
         continue;
       }
-      onMessage(message, terminator);
+      const goOn = onMessage(message, terminator);
       if (this.#overflowed) return false;
+      if (goOn === false && start < length) {
+        this.#rest = chunk.subarray(start);
+        return true;
+      }
     }
     return true;
   }
 
   /**
-   * Hands over the unfinished message, if any, as a message with no
-   * terminator. An over-long message being skipped ends here too: a quiet
-   * period or the end of the stream ends a message, whatever its length.
+   * What a paused {@linkcode LineFramer.push} left of its chunk, to push once
+   * the handler is ready for more; null if it was not paused. A view into that
+   * chunk: push it before the chunk's memory is used again.
    */
-  flush(onMessage: MessageHandler): void {
+  takeRest(): Uint8Array | null {
+    const rest = this.#rest;
+    this.#rest = null;
+    return rest;
+  }
+
+  /**
+   * Hands over the unfinished message, if any, as a message with no
+   * terminator, or to `onOversize` if it is past the size limit. An over-long
+   * message being skipped ends here too: a quiet period or the end of the
+   * stream ends a message, whatever its length. Returns false, as
+   * {@linkcode LineFramer.push} does, once the stream can no longer be framed.
+   */
+  flush(onMessage: MessageHandler, onOversize?: () => void): boolean {
+    if (this.#partialLength > this.maxMessageBytes) {
+      // The byte kept for a possible CR turned out not to be one.
+      const goOn = this.#oversize(onOversize);
+      this.#skipping = false;
+      return goOn;
+    }
     this.#skipping = false;
-    if (this.#partialLength === 0 || this.#overflowed) return;
+    if (this.#partialLength === 0 || this.#overflowed) return !this.#overflowed;
     const message = this.#partial.subarray(0, this.#partialLength);
     this.#partialLength = 0;
     onMessage(message, "none");
+    return !this.#overflowed;
   }
 
   /** Drops any unfinished message and clears the overflow state. */
@@ -204,6 +231,7 @@ export class LineFramer {
     this.#partialLength = 0;
     this.#overflowed = false;
     this.#skipping = false;
+    this.#rest = null;
     if (this.#partial.length > 4 * 1024) this.#partial = EMPTY;
   }
 

@@ -760,6 +760,8 @@ class Connection implements Peer {
           } catch (error) {
             this.#serviceFailed("message", error);
           }
+          // Replies past the high-water mark pause the chunk, as they pause reading.
+          return this.#outbox.pendingBytes <= HIGH_WATER_BYTES;
         };
         const onOversize = () => this.#oversize();
         while (this.#state === "open") {
@@ -773,7 +775,7 @@ class Connection implements Peer {
             // A quiet period ends the message under way.
             this.#handling = true;
             try {
-              framer!.flush(onMessage);
+              framer!.flush(onMessage, onOversize);
             } finally {
               this.#handling = false;
             }
@@ -786,7 +788,7 @@ class Connection implements Peer {
             eof = true;
             this.#reason ??= "peer closed";
             if (tracing) traceLogger.debug("eof {remote}", { remote });
-            framer?.flush(onMessage);
+            framer?.flush(onMessage, onOversize);
             break;
           }
           this.#reads++;
@@ -794,24 +796,35 @@ class Connection implements Peer {
           if (tracing) {
             traceLogger.debug("read {remote} {bytes}", { remote, bytes: escapeBytes(chunk) });
           }
-          this.#handling = true;
-          try {
-            if (framer === null) {
-              server.countMessage();
-              this.#call("chunk", () => this.#session.chunk?.(chunk));
-            } else {
-              framer.push(chunk, onMessage, onOversize);
-              // "Started" is the first byte of the message still unfinished: an LF
-              // in this chunk ended the one before, so the current one began here.
-              if (!framer.inMessage) this.#messageStartedAt = 0;
-              else if (this.#messageStartedAt === 0 || chunk.includes(LF)) {
-                this.#messageStartedAt = performance.now();
+          let input: Uint8Array | null = chunk;
+          while (input !== null) {
+            this.#handling = true;
+            try {
+              if (framer === null) {
+                server.countMessage();
+                this.#call("chunk", () => this.#session.chunk?.(chunk));
+                input = null;
+              } else {
+                framer.push(input, onMessage, onOversize);
+                // "Started" is the first byte of the message still unfinished: an LF
+                // in this chunk ended the one before, so the current one began here.
+                if (!framer.inMessage) this.#messageStartedAt = 0;
+                else if (this.#messageStartedAt === 0 || input.includes(LF)) {
+                  this.#messageStartedAt = performance.now();
+                }
+                input = framer.takeRest();
               }
+            } finally {
+              this.#handling = false;
             }
-          } finally {
-            this.#handling = false;
+            this.#outbox.flush();
+            if (input !== null) {
+              // The replies to part of this chunk fill the outbox: the rest
+              // waits until they are written, as the next read would.
+              await this.#wait(this.#outbox.drained());
+              if (this.#state !== "open") break;
+            }
           }
-          this.#outbox.flush();
           if (result === buf.length && buf.length < READ_BYTES) buf = new Uint8Array(READ_BYTES);
           if (this.#outbox.pendingBytes > HIGH_WATER_BYTES) {
             await this.#wait(this.#outbox.drained());

@@ -12,7 +12,7 @@ function frame(chunks: string[], max = 8192, oversize: "stop" | "skip" = "stop")
   const keep = (m: Uint8Array, t: Terminator) => seen.push([decode(m), t]);
   let ok = true;
   for (const chunk of chunks) ok = framer.push(encode(chunk), keep, () => oversized++) && ok;
-  framer.flush(keep);
+  ok = framer.flush(keep, () => oversized++) && ok;
   return { seen, ok, oversized };
 }
 
@@ -101,6 +101,41 @@ Deno.test("LineFramer gives the same messages however the stream is split (prope
       deepEqual(run(chunks), run([whole]));
     }),
     { numRuns: 2000 },
+  );
+});
+
+Deno.test("LineFramer counts a message one byte past the limit as over-long when flush ends it", () => {
+  // The framer keeps one byte more than the limit in case it is a CR before an LF.
+  deepEqual(frame(["123456"], 5), { seen: [], ok: false, oversized: 1 });
+  deepEqual(frame(["12345"], 5), { seen: [["12345", "none"]], ok: true, oversized: 0 });
+  deepEqual(frame(["123456"], 5, "skip"), { seen: [], ok: true, oversized: 1 });
+});
+
+Deno.test("LineFramer gives the same messages when its handler pauses it anywhere (property)", () => {
+  fc.assert(
+    fc.property(byteStream, fc.array(fc.boolean(), { maxLength: 40 }), (parts, pauses) => {
+      const whole = new Uint8Array(parts.flatMap((p) => [...p]));
+      const framer = new LineFramer({ maxMessageBytes: 1 << 20 });
+      const out: string[] = [];
+      let call = 0;
+      const keep = (m: Uint8Array, t: Terminator) => {
+        out.push(`${[...m]}|${t}`);
+        return !pauses[call++ % Math.max(1, pauses.length)];
+      };
+      let input: Uint8Array | null = whole;
+      while (input !== null) {
+        framer.push(input, keep);
+        input = framer.takeRest();
+      }
+      framer.flush(keep);
+      const plain = new LineFramer({ maxMessageBytes: 1 << 20 });
+      const expected: string[] = [];
+      const all = (m: Uint8Array, t: Terminator) => expected.push(`${[...m]}|${t}`);
+      plain.push(whole, all);
+      plain.flush(all);
+      deepEqual(out, expected);
+    }),
+    { numRuns: 1000 },
   );
 });
 

@@ -296,6 +296,35 @@ Deno.test("serve() answers a peer that half-closes after sending, then closes", 
   await log.waitFor(/DEBUG .*Closed 127\.0\.0\.1:\d+ \(#1\): peer closed/);
 });
 
+Deno.test("serve() answers every request of a read whose replies pass the output limit", async () => {
+  // One read of 9,216 empty lines asks for about 340 KB of replies, past the
+  // 256 KiB limit: a peer that reads them all is answered, not cut.
+  await using server = serveDouble();
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "\n".repeat(9_216));
+    await conn.closeWrite();
+    const lines = (await readAll(conn, 10_000)).split("\n");
+    equal(lines.pop(), "");
+    equal(lines.length, 9_216);
+    ok(lines.every((line) => line === lines[0]));
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("serve() refuses a message one byte past the limit that the end of stream ends", async () => {
+  await using server = serveDouble({ maxMessageBytes: 16 });
+  const conn = await connectLocal(server.addr.port);
+  try {
+    await send(conn, "1".repeat(17));
+    await conn.closeWrite();
+    equal(await readAll(conn), "error: message longer than 16 bytes\n");
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
 Deno.test("serve() reclaims a peer that vanishes mid-message", async () => {
   using log = new CapturedLog();
   await using server = serveDouble({ idleTimeoutMs: 300, flushMs: 5_000, messageTimeoutMs: 0 });
