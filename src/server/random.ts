@@ -1,6 +1,7 @@
 /**
  * The random service on the server core: on connect, the numbers are sent at
- * once and the connection closed, without reading anything (write-up 002).
+ * once and the connection ended (write-up 002); what a peer sends is never
+ * parsed, and the server core drops it while it waits for the peer to close.
  *
  * @module
  */
@@ -47,7 +48,7 @@ export function randomService(options: RandomServiceOptions = {}): Service {
   const ending = options.newline ? "\n" : "";
   return {
     name: "random",
-    // Nothing is read: whatever a peer sends is dropped as it comes.
+    // Nothing is parsed: whatever a peer sends is dropped as it comes.
     framing: "raw",
     open(peer) {
       const numbers = drawRandomNumbers(random, draw);

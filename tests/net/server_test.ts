@@ -766,3 +766,21 @@ Deno.test("serve() delivers a speak-first service's output whole to a peer that 
     equal(await exchangeOnce(server.addr.port, "hi\n", 2_000), "5,6,7\n");
   }
 });
+
+Deno.test("serve() delivers a speak-first service's large output whole to a peer that sent much first", async () => {
+  // Closing with the peer's bytes unread sends a reset, which drops output still in flight.
+  const output = "1,".repeat(100 * 1024) + "1\n"; // within the 256 KiB of output a peer may owe
+  const speaker: Service = {
+    name: "speaker",
+    open: (peer) => {
+      peer.sendText(output);
+      peer.end();
+      return {};
+    },
+  };
+  await using server = serve(speaker, { port: 0, lingerMs: 5_000 });
+  for (let i = 0; i < 3; i++) {
+    const reply = await exchangeOnce(server.addr.port, "x".repeat(64 * 1024), 5_000);
+    equal(reply.length, output.length);
+  }
+});
