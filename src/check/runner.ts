@@ -134,8 +134,22 @@ export function selectCases(
   return selected;
 }
 
+/**
+ * A case's failure as its reason line: what the peer did says itself; a
+ * programming error keeps its name, so it is not taken for the server's fault.
+ */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const bug = error instanceof TypeError || error instanceof ReferenceError ||
+    error instanceof SyntaxError;
+  return bug ? `${error.name}: ${error.message}` : error.message;
+}
+
+/** A connect that a server answered, then dropped: something listens there. */
+function answered(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionAborted;
 }
 
 /** Runs `cases` against `target` and reports every verdict. */
@@ -185,9 +199,12 @@ export async function runChecks(
         } catch (error) {
           const address = formatAddress(target);
           const line = describeFailure(error, { action: "connect", address });
-          throw new ConnectFailure(
+          const failure = new ConnectFailure(
             reached ? `${line} (it answered earlier: has it stopped?)` : line,
           );
+          // A server that accepts and resets fails its cases; it can be checked.
+          if (answered(error)) reached = true;
+          throw failure;
         }
         reached = true;
         const probe = new Probe(conn, () => Math.max(0, deadline - now()), options.flushMs);

@@ -1,10 +1,11 @@
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { serve, type Service } from "../../src/net/server.ts";
 import { doubleService } from "../../src/server/double.ts";
 import { DOUBLE_CASES } from "../../src/check/cases/double.ts";
 import { type CheckReport, runChecks } from "../../src/check/runner.ts";
 import { TERMINATOR_BYTES } from "../../src/net/framing.ts";
 import { formatJunit, formatText } from "../../src/check/report.ts";
+import { Child } from "../_helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -137,6 +138,36 @@ Deno.test("check double catches a sequential server blocked by an idle client", 
   await served.catch(() => {});
   deepEqual(failedIds(report), ["double/concurrency/idle-client"]);
   match(formatText(report), /Actual: no reply before the deadline/);
+});
+
+Deno.test("runChecks() says an over-long reply in plain words", async () => {
+  const report = await check(broken(() => "9".repeat(70_000)), { only: ["double/answer/zero"] });
+  const reason = report.results[0].reason ?? "";
+  match(reason, /sent a message longer than \d+ bytes/);
+  ok(!reason.includes("RangeError"), reason);
+});
+
+Deno.test("runChecks() fails the cases of a server that accepts and resets, rather than not running", async () => {
+  const script = `
+import socket, struct
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(64)
+print(listener.getsockname()[1], flush=True)
+while True:
+    conn, _ = listener.accept()
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+`;
+  await using server = new Child("python3", ["-c", script]);
+  const port = Number(await server.stdout.waitFor(/^\d+$/));
+  const report = await runChecks("double", { hostname: "127.0.0.1", port }, DOUBLE_CASES, {
+    timeoutMs: 800,
+    only: ["double/answer/zero", "double/answer/negative"],
+  });
+  equal(report.results.length, 2);
+  deepEqual(report.results.map((result) => result.status), ["failed", "failed"]);
+  ok(!/[A-Za-z]Error:/.test(formatText(report)), formatText(report));
 });
 
 Deno.test("formatJunit() writes one testcase per case, failures with their details", async () => {
