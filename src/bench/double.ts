@@ -6,6 +6,7 @@
  * @module
  */
 import { doubleReply, judgeDoubleReply } from "../protocol/double.ts";
+import { escapeBytes, escapeText } from "../net/escape.ts";
 import type { ExchangeClient, ExchangeWorkload, Failure } from "./workload.ts";
 
 /** Options for {@linkcode doubleWorkload}. */
@@ -18,6 +19,8 @@ export interface DoubleWorkloadOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** A reply is shown as `socklab check` shows it: quoted, escaped, cut past 60 bytes. */
+const SHOWN = { limit: 60 };
 
 interface Entry {
   text: string;
@@ -107,18 +110,14 @@ function judge(request: string, bytes: Uint8Array): Failure | null {
     case "wrong":
       return {
         kind: "wrong-reply",
-        detail: `request ${request}: expected ${verdict.expected}, got ${clip(verdict.actual)}`,
+        detail: `request ${request}: expected ${verdict.expected}, got ${
+          escapeText(verdict.actual, SHOWN)
+        }`,
       };
     case "malformed":
       return {
         kind: "malformed-reply",
-        detail: `request ${request}: the reply is not an integer: ${clip(verdict.text)}`,
+        detail: `request ${request}: the reply is not an integer: ${escapeBytes(bytes, SHOWN)}`,
       };
   }
-}
-
-/** A reply as shown in one line: JSON-quoted, cut past 60 characters. */
-function clip(text: string): string {
-  const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-  return JSON.stringify(shown);
 }

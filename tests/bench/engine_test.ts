@@ -91,7 +91,7 @@ Deno.test("runExchanges() counts wrong and malformed replies as errors by kind",
   equal(wrong.stats.messages, result.completed + result.errors);
   equal(wrong.stats.connections, 2);
 
-  await using garbled = serve(faultyDouble(3, () => "forty-two"), { port: 0 });
+  await using garbled = serve(faultyDouble(3, () => "forty\u0000two"), { port: 0 });
   const malformed = await runExchanges({
     target: local(garbled.addr.port),
     workload: doubleWorkload(),
@@ -99,7 +99,8 @@ Deno.test("runExchanges() counts wrong and malformed replies as errors by kind",
     durationMs: 100,
   }).done;
   equal(malformed.errorKinds[0].kind, "malformed-reply");
-  match(malformed.errorKinds[0].example, /the reply is not an integer: "forty-two"/);
+  // Shown as `socklab check` shows bytes: escaped, nothing lost.
+  match(malformed.errorKinds[0].example, /the reply is not an integer: "forty\\x00two"/);
 });
 
 Deno.test("runExchanges() judges how a reply ends: CRLF, a second line, an over-long line", async (t) => {
