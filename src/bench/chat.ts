@@ -362,7 +362,12 @@ class ChatEngine {
     const deadline = this.#now() + this.#timeoutMs;
     // Relays may need a moment to register a new client: repeat the probe until all have it.
     while (this.#joined < this.#receivers && !this.#interrupted) {
-      await sender.conn!.write(probe);
+      try {
+        await sender.conn!.write(probe);
+      } catch (error) {
+        // A relay that closes at once: say which.
+        throw new Error(describeFailure(error, { address: this.#address }));
+      }
       const left = deadline - this.#now();
       if (left <= 0 || await within(joined, Math.min(left, 100)) !== TIMEOUT) break;
     }

@@ -242,6 +242,26 @@ Deno.test("runChat() says so when the server is not a relay", async () => {
   );
 });
 
+Deno.test("runChat() names the server that closes every connection at once", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closing = (async () => {
+    for await (const conn of listener) conn.close();
+  })().catch(() => {});
+  const address = `127.0.0.1:${listener.addr.port}`;
+  await rejects(
+    runChat({
+      target: { hostname: "127.0.0.1", port: listener.addr.port },
+      receivers: 2,
+      senders: 1,
+      durationMs: 100,
+      timeoutMs: 3_000,
+    }).done,
+    (error: Error) => error.message.includes(address),
+  );
+  listener.close();
+  await closing;
+});
+
 Deno.test("runChat() reports a receiver the relay cuts mid-line as closed and cut, not corrupted", async () => {
   // A relay that, at the 20th test line, sends its first receiver half of it and ends it.
   const peers = new Set<Peer>();
