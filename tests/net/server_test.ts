@@ -573,10 +573,10 @@ function expectedReplies(stream: Uint8Array, maxMessageBytes: number): string {
   const answer = (message: Uint8Array, terminator: Terminator) => {
     out += doubleReply(message) + ["\n", "\r\n", ""][["lf", "crlf", "none"].indexOf(terminator)];
   };
-  if (!framer.push(stream, answer)) {
+  // The end of stream ends the last message: it may be the one past the limit.
+  if (!framer.push(stream, answer) || !framer.flush(answer)) {
     return out + `error: message longer than ${maxMessageBytes} bytes\n`;
   }
-  framer.flush(answer);
   return out;
 }
 
